@@ -19,10 +19,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "widget_tweaks",
     "dsfr",
     "django_tasks",
-    "django_tasks.backends.database",
+    "django_tasks_db",
+    "guichet.accounts",
     "guichet.territories",
     "guichet.calls",
     "guichet.simulator",
@@ -42,6 +44,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+AUTH_USER_MODEL = "accounts.User"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -78,14 +81,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+USE_THOUSAND_SEPARATOR = False  # money and counts are formatted by guichet.rules.money
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

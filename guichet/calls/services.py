@@ -1,0 +1,84 @@
+"""Loading definitions into the database, and finding calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+
+from guichet import clock
+
+from .definitions import CALLS_DIR, FUNDS_DIR, LoadedCall, load_all_calls, load_all_funds
+from .models import Call, CollectionSession, Envelope, Fund, FundAxis
+
+
+class CallNotFound(LookupError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Aucun appel à projets « {slug} ».")
+        self.slug = slug
+
+
+@transaction.atomic
+def load_definitions(
+    calls_dir: Path = CALLS_DIR, funds_dir: Path = FUNDS_DIR, today: dt.date | None = None
+) -> list[Call]:
+    """Load every fund and call definition (idempotent: a call is updated in place by slug).
+
+    All files are validated before anything is written: one bad file changes nothing.
+    """
+    funds = load_all_funds(funds_dir)
+    loaded = load_all_calls(calls_dir, today=today or clock.today())
+    axes = {}
+    for data in funds:
+        fund, _ = Fund.objects.update_or_create(
+            slug=data.slug, defaults={"name": data.name, "total": data.total}
+        )
+        for a in data.axes:
+            axes[(data.slug, a.number)], _ = FundAxis.objects.update_or_create(
+                fund=fund, number=a.number, defaults={"title": a.title, "amount": a.amount}
+            )
+    return [_save_call(item, axes) for item in loaded]
+
+
+def _save_call(item: LoadedCall, axes: dict[tuple[str, int], FundAxis]) -> Call:
+    from .definitions import CallDefinitionError
+
+    r = item.rules
+    axis = axes.get((r.fund, r.axis))
+    if axis is None:
+        raise CallDefinitionError(
+            item.path, f"fonds « {r.fund} », axe {r.axis} inconnu.", field="fund"
+        )
+    call, _ = Call.objects.update_or_create(
+        slug=r.slug,
+        defaults={
+            "fund_axis": axis,
+            "title": r.title,
+            "service": r.service,
+            "departement_code": r.departement,
+            "reference_vintage": r.reference_vintage,
+            "opens_on": r.opens_on,
+            "deadline": r.deadline,
+            "engagement_deadline": r.engagement_deadline,
+            "is_demo": r.is_demo,
+            "definition": item.data,
+            "source_file": item.path.name,
+        },
+    )
+    call.envelopes.exclude(year__in=[e.year for e in r.envelopes]).delete()
+    for e in r.envelopes:
+        Envelope.objects.update_or_create(call=call, year=e.year, defaults={"amount": e.amount})
+    call.sessions.exclude(date__in=[s.date for s in r.sessions]).delete()
+    for s in r.sessions:
+        CollectionSession.objects.update_or_create(
+            call=call, date=s.date, defaults={"label": s.label}
+        )
+    return call
+
+
+def get_call(slug: str) -> Call:
+    try:
+        return Call.objects.select_related("fund_axis__fund").get(slug=slug)
+    except Call.DoesNotExist:
+        raise CallNotFound(slug) from None

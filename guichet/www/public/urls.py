@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "public"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("appels/<slug:slug>/", views.call_detail, name="call"),
+    path("appels/<slug:slug>/simulateur/", views.simulator, name="simulator"),
+    path("collectivites/recherche/", views.collectivity_search, name="collectivity-search"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+]

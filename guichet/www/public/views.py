@@ -1,0 +1,144 @@
+"""Public pages: the calls, a call's page, the simulator. Views parse, call a service, render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from guichet import clock
+from guichet.calls.models import Call
+from guichet.calls.services import CallNotFound, get_call
+from guichet.rules.applicant import ApplicantKind
+from guichet.rules.eligibility import Status
+from guichet.simulator.inputs import InputError
+from guichet.simulator.services import simulate
+from guichet.territories import services as territories
+from guichet.territories.text import normalize_name
+
+from .forms import SimulatorForm
+
+MAX_QUERY = 100
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _call_or_404(slug: str) -> Call:
+    try:
+        return get_call(slug)
+    except CallNotFound:
+        raise Http404(f"Aucun appel « {slug} ».") from None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    calls = list(Call.objects.select_related("fund_axis__fund").open_first())
+    for call in calls:
+        call.current_status = call.status(today)
+    return render(request, "public/home.html", {"calls": calls, "title": "Appels à projets"})
+
+
+@require_GET
+def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _call_or_404(slug)
+    return render(
+        request,
+        "public/call.html",
+        {
+            "call": call,
+            "rules": call.rules,
+            "status": call.status(),
+            "eligible_kinds": [k.label for k in ApplicantKind if k in call.rules.eligible_kinds],
+            "title": call.title,
+            "breadcrumb": [
+                {"url": reverse("public:home"), "title": "Accueil"},
+                {"title": call.title},
+            ],
+        },
+    )
+
+
+def _choice_url(request: HttpRequest, applicant: str, label: str) -> str:
+    params = request.GET.copy()
+    params["applicant"] = applicant
+    params["q"] = label
+    return "?" + urlencode(sorted(params.items()))
+
+
+@require_GET
+def simulator(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _call_or_404(slug)
+    form = SimulatorForm(request.GET if request.GET else None)
+    verdict = None
+    candidates: list[dict[str, str]] = []
+    if form.is_bound and form.is_valid():
+        if not form.cleaned_data["applicant"]:
+            query = form.cleaned_data["q"][:MAX_QUERY]
+            found = territories.search(
+                query, call.reference_vintage, limit=8, departements=[call.departement_code]
+            )
+            exact = [r for r in found if normalize_name(r.name) == normalize_name(query)]
+            if len(found) == 1 or len(exact) == 1:
+                chosen = found[0] if len(found) == 1 else exact[0]
+                form.cleaned_data["applicant"] = f"{chosen.kind}:{chosen.code}"
+            elif not found:
+                form.add_error("q", f"Aucune collectivité ne correspond à « {query} ».")
+            else:
+                candidates = [
+                    {"label": r.label, "url": _choice_url(request, f"{r.kind}:{r.code}", r.name)}
+                    for r in found
+                ]
+        if form.cleaned_data.get("applicant") and not form.errors:
+            try:
+                verdict = simulate(call, form.simulation_request())
+            except InputError as exc:
+                form.add_error("q", exc.message)
+    context = {
+        "call": call,
+        "rules": call.rules,
+        "form": form,
+        "verdict": verdict,
+        "candidates": candidates,
+        "Status": Status,
+        "share_url": request.build_absolute_uri() if verdict else "",
+        "title": "Suis-je éligible ? Combien puis-je recevoir ?",
+        "breadcrumb": [
+            {"url": reverse("public:home"), "title": "Accueil"},
+            {"url": reverse("public:call", args=[call.slug]), "title": call.title},
+            {"title": "Simulateur"},
+        ],
+    }
+    template = "public/_simulator_result.html" if _is_htmx(request) else "public/simulator.html"
+    return render(request, template, context)
+
+
+@require_GET
+def collectivity_search(request: HttpRequest) -> HttpResponse:
+    query = (request.GET.get("q") or "")[:MAX_QUERY].strip()
+    vintage = request.GET.get("vintage") or ""
+    if vintage not in territories.vintages():
+        vintage = max(territories.vintages(), default="")
+    near = [d for d in request.GET.getlist("departement") if d.isalnum() and len(d) <= 3]
+    results = (
+        territories.search(query, vintage, limit=10, departements=near) if len(query) >= 2 else []
+    )
+    return render(request, "public/_suggestions.html", {"results": results, "query": query})
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/accessibility.html", {"title": "Accessibilité"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", {"title": "Page introuvable"}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", {"title": "Erreur"}, status=500)

@@ -1,0 +1,214 @@
+"""Call definitions are data: loaded, merged, shifted, and refused with file, line and field."""
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+
+import pytest
+
+from guichet.calls.definitions import (
+    CALLS_DIR,
+    FUNDS_DIR,
+    CallDefinitionError,
+    load_all_calls,
+    load_call_file,
+    load_fund_file,
+)
+
+TODAY = dt.date(2026, 11, 28)
+PDD = "fitn7-axe3-puy-de-dome-2021"
+
+
+@pytest.fixture
+def calls_dir(tmp_path):
+    for path in CALLS_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def rewrite(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path, fragment):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if fragment in line:
+            return number
+    raise AssertionError(fragment)
+
+
+def test_every_shipped_definition_loads():
+    slugs = {c.rules.slug for c in load_all_calls(today=TODAY)}
+    assert slugs == {PDD, "fitn7-axe3-haut-rhin-2021", "demo-fitn7-axe3-puy-de-dome"}
+
+
+def test_puy_de_dome_parameters_match_the_call_text():
+    r = load_call_file(CALLS_DIR / f"{PDD}.yaml", today=TODAY).rules
+    assert r.departement == "63"
+    assert r.deadline == dt.date(2021, 6, 30)
+    assert r.engagement_deadline == dt.date(2021, 12, 31)
+    assert [s.date for s in r.sessions] == [dt.date(2021, 6, 7), dt.date(2021, 7, 7)]
+    assert r.cost_floor == Decimal(5000) and r.cost_ceiling is None
+    assert [(t.population_below, t.amount) for t in r.flat_amounts] == [
+        (5000, Decimal(5000)),
+        (None, Decimal(10000)),
+        (None, Decimal(20000)),
+    ]
+    assert [(e.year, e.amount) for e in r.envelopes] == [(2021, Decimal(148500)), (2022, 148500)]
+    assert r.total_envelope == Decimal(297000)
+    assert len(r.categories) == 3 and len(r.examples) == 6
+    assert r.reference_vintage == "2021"
+    assert len(r.scoring.criteria) == 8
+
+
+def test_haut_rhin_inherits_and_overrides():
+    r = load_call_file(CALLS_DIR / "fitn7-axe3-haut-rhin-2021.yaml", today=TODAY).rules
+    assert r.departement == "68"
+    assert r.population_below == 100_000
+    assert {k.value for k in r.eligible_kinds} == {"commune", "epci"}
+    assert r.total_envelope == Decimal(270000)
+    assert r.deadline == dt.date(2021, 6, 30)  # inherited
+    assert "ELIG-SIZE" in r.rules
+
+
+def test_demo_call_is_open_around_the_loading_day():
+    r = load_call_file(CALLS_DIR / "demo-fitn7-axe3-puy-de-dome.yaml", today=TODAY).rules
+    assert r.is_demo
+    assert r.opens_on == TODAY - dt.timedelta(days=30)
+    assert r.opens_on <= TODAY <= r.deadline
+    assert r.deadline - r.opens_on == dt.date(2021, 6, 30) - dt.date(2021, 5, 18)
+    assert [e.year for e in r.envelopes] == [2026, 2027]
+    assert r.reference_vintage == "2026"
+
+
+def test_fund_axes_add_up():
+    fund = load_fund_file(FUNDS_DIR / "fitn7.yaml")
+    assert fund.total == 88_000_000
+    assert [a.amount for a in fund.axes] == [30_000_000, 24_000_000, 34_000_000]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "words", "anchor"),
+    [
+        (
+            "    amount: 10000\n",
+            "    amount: -10\n",
+            "flat_amounts[1].amount",
+            "négatif",
+            "amount: -10",
+        ),
+        (
+            "    amount: 10000\n",
+            "    amount: 10000.5\n",
+            "flat_amounts[1].amount",
+            "virgule flottante",
+            "amount: 10000.5",
+        ),
+        (
+            "  deadline: 2021-06-30",
+            "  deadline: 2021-06-31",
+            "dates.deadline",
+            "AAAA-MM-JJ",
+            "deadline: 2021-06-31",
+        ),
+        ("  floor: 5000", "  floor: cinq mille", "cost.floor", "montant", "floor: cinq mille"),
+        (
+            "kinds: [commune, epci, metropole",
+            "kinds: [commune, syndicat, metropole",
+            "eligibility.kinds[1]",
+            "syndicat",
+            "kinds: [commune, syndicat",
+        ),
+        (
+            "  - date: 2021-07-07\n",
+            "  - date: 2021-06-01\n",
+            "sessions[1].date",
+            "ordre",
+            "date: 2021-06-01",
+        ),
+        (
+            "    weight: 3\n",
+            "    weight: trois\n",
+            "scoring.criteria[0].weight",
+            "montant",
+            "weight: trois",
+        ),
+        ("  ENGAGEMENT:\n", "  ENGAGEMENT-X:\n", "rules.ENGAGEMENT-X", "inconnue", "ENGAGEMENT-X:"),
+    ],
+)
+def test_a_mistake_is_refused_with_file_line_and_field(calls_dir, old, new, field, words, anchor):
+    path = calls_dir / f"{PDD}.yaml"
+    rewrite(path, old, new)
+    with pytest.raises(CallDefinitionError) as caught:
+        load_call_file(path, today=TODAY)
+    error = caught.value
+    assert error.file.name == path.name
+    assert error.field == field
+    assert words in error.message
+    assert error.line == line_of(path, anchor)
+    assert f"{path.name}, ligne {error.line}" in str(error)
+
+
+def test_missing_required_field(calls_dir):
+    path = calls_dir / f"{PDD}.yaml"
+    rewrite(path, "  engagement_deadline: 2021-12-31\n", "")
+    with pytest.raises(CallDefinitionError, match=r"engagement_deadline.*obligatoire"):
+        load_call_file(path, today=TODAY)
+
+
+def test_missing_quote_is_refused(calls_dir):
+    path = calls_dir / f"{PDD}.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  COST-FLOOR:")
+    end = text.index("  ENVELOPE:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(CallDefinitionError, match="citation manquante pour : COST-FLOOR"):
+        load_call_file(path, today=TODAY)
+
+
+def test_broken_yaml_names_the_line(calls_dir):
+    path = calls_dir / f"{PDD}.yaml"
+    rewrite(path, "  floor: 5000", "  floor: [5000")
+    with pytest.raises(CallDefinitionError, match="YAML invalide") as caught:
+        load_call_file(path, today=TODAY)
+    assert caught.value.line is not None
+
+
+def test_error_in_parent_is_reported_in_the_parent_file(calls_dir):
+    rewrite(calls_dir / f"{PDD}.yaml", "  opens_on: 2021-05-18", "  opens_on: 2021-13-18")
+    with pytest.raises(CallDefinitionError) as caught:
+        load_call_file(calls_dir / "fitn7-axe3-haut-rhin-2021.yaml", today=TODAY)
+    assert caught.value.file.name == f"{PDD}.yaml"
+    assert caught.value.field == "dates.opens_on"
+
+
+def test_unknown_parent_and_slug_mismatch(calls_dir):
+    path = calls_dir / "fitn7-axe3-haut-rhin-2021.yaml"
+    rewrite(path, "extends: fitn7-axe3-puy-de-dome-2021", "extends: nulle-part")
+    with pytest.raises(CallDefinitionError, match="nulle-part"):
+        load_call_file(path, today=TODAY)
+    other = calls_dir / f"{PDD}.yaml"
+    rewrite(other, f"slug: {PDD}", "slug: autre-nom")
+    with pytest.raises(CallDefinitionError, match="nom du fichier"):
+        load_call_file(other, today=TODAY)
+
+
+def test_a_new_departement_needs_no_code(calls_dir):
+    """Adding a call is adding a file: the Ain's parameters from rules.md."""
+    (calls_dir / "fitn7-axe3-ain-2021.yaml").write_text(
+        "extends: fitn7-axe3-puy-de-dome-2021\n"
+        "slug: fitn7-axe3-ain-2021\n"
+        "title: Ain 2021\n"
+        "service: Préfecture de l'Ain\n"
+        "territory: {departement: '01'}\n"
+        "eligibility: {kinds: [commune, epci]}\n"
+        "flat_amounts:\n"
+        "  - {label: Commune, kinds: [commune], amount: 5000}\n"
+        "  - {label: EPCI, kinds: [epci], amount: 20000}\n"
+        "envelopes: [{year: 2021, amount: 297000}]\n",
+        encoding="utf-8",
+    )
+    r = load_call_file(calls_dir / "fitn7-axe3-ain-2021.yaml", today=TODAY).rules
+    assert r.departement == "01" and r.total_envelope == Decimal(297000)

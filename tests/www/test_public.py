@@ -1,0 +1,128 @@
+"""Public pages, without a browser: content, bad input, and query counts."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+PDD = "fitn7-axe3-puy-de-dome-2021"
+DEMO = "demo-fitn7-axe3-puy-de-dome"
+
+
+def text(response):
+    return " ".join(response.content.decode().replace("\u00a0", " ").split())
+
+
+def test_home_lists_calls_open_first(client):
+    body = text(client.get("/"))
+    assert body.index("Démonstration") < body.index("Puy-de-Dôme 2021")
+    assert "Ouvert" in body and "Clos" in body
+
+
+def test_call_page_is_generated_from_its_definition(client):
+    body = text(client.get(reverse("public:call", args=[PDD])))
+    for expected in [
+        "commune", "métropole", "5 000 €", "10 000 €", "20 000 €", "148 500 € pour 2021",
+        "297 000 €", "30 juin 2021", "7 juin 2021", "7 juillet 2021", "31 décembre 2021",
+        "dématérialiser une démarche de service public", "Formation des agents au numérique",
+    ]:  # fmt: skip
+        assert expected in body, expected
+
+
+def test_unknown_call_is_a_french_404(client):
+    response = client.get("/appels/nulle-part/")
+    assert response.status_code == 404
+    assert "Page introuvable" in text(response)
+
+
+def simulate(client, slug=PDD, **params):
+    return client.get(reverse("public:simulator", args=[slug]), params)
+
+
+def test_simulator_billom(client):
+    body = text(simulate(client, applicant="commune:63040", q="Billom", cost="8000"))
+    assert "Votre projet peut être éligible" in body
+    assert "5 000 €" in body
+    assert "4 777 habitants" in body
+    assert "Les structures pouvant candidater" in body  # the quote
+
+
+def test_simulator_by_name_without_javascript(client):
+    body = text(simulate(client, q="Billom", cost="8000"))
+    assert "Résultat pour Billom" in body
+
+
+def test_simulator_ambiguous_name_offers_choices(client):
+    response = simulate(client, q="Saint-", cost="8000")
+    assert "Plusieurs collectivités correspondent" in text(response)
+    assert "applicant=commune" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"q": "", "cost": "8000"}, "q", "Choisissez votre collectivité"),
+        ({"q": "zzzzqqq", "cost": "8000"}, "q", "Aucune collectivité ne correspond"),
+        ({"applicant": "commune:99999", "q": "x", "cost": "8000"}, "q", "Aucune commune"),
+        ({"applicant": "commune:63040", "q": "Billom", "cost": "abc"}, "cost", "montant"),
+        ({"applicant": "commune:63040", "q": "Billom", "cost": ""}, "cost", "coût global"),
+        (
+            {
+                "applicant": "commune:63040",
+                "q": "Billom",
+                "cost": "8000",
+                "engaged_on": "2021-13-01",
+            },
+            "engaged_on",
+            "date",
+        ),
+        (
+            {"applicant": "commune:63040", "q": "Billom", "cost": "8000", "category": "9"},
+            "category",
+            "1, 2 ou 3",
+        ),
+    ],
+)
+def test_bad_input_gets_a_message_at_the_field_and_keeps_what_was_typed(
+    client, params, field, message
+):
+    response = simulate(client, **params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="{field}-error"' in html
+    assert message in text(response)
+    for key, value in params.items():
+        if value and key in ("cost", "q", "engaged_on"):
+            assert f'value="{value}"' in html
+
+
+def test_simulator_htmx_returns_the_fragment(client):
+    response = client.get(
+        reverse("public:simulator", args=[DEMO]),
+        {"applicant": "commune:63113", "q": "Clermont-Ferrand", "cost": "12000"},
+        headers={"HX-Request": "true"},
+    )
+    body = text(response)
+    assert "<html" not in response.content.decode()
+    assert "10 000 €" in body
+
+
+def test_search_suggestions(client):
+    response = client.get(
+        reverse("public:collectivity-search"), {"q": "chamalieres", "vintage": "2026"}
+    )
+    assert "Chamalières" in response.content.decode()
+    assert 'role="option"' in response.content.decode()
+
+
+def test_search_with_garbage_is_not_an_error(client):
+    for q in ["", "a", "%%%", "'; drop table", "x" * 500, "\x00"]:
+        response = client.get(reverse("public:collectivity-search"), {"q": q, "vintage": "1999"})
+        assert response.status_code == 200
+
+
+def test_simulator_query_count_does_not_depend_on_the_inputs(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        simulate(client, applicant="commune:63040", q="Billom", cost="8000")
+    with django_assert_max_num_queries(8):
+        simulate(client, applicant="region:84", q="Auvergne", cost="80000")
