@@ -12,3 +12,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Every request closes its connection, so the live test server leaves none behind.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
