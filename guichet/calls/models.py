@@ -45,6 +45,10 @@ class FundAxis(models.Model):
         return f"Axe {self.number} — {self.title}"
 
 
+# Parsed CallRules by (call id, loaded_at): a reload changes loaded_at, so stale entries are unused.
+_RULES_CACHE: dict[tuple[int, dt.datetime], CallRules] = {}
+
+
 class CallStatus(models.TextChoices):
     UPCOMING = "upcoming", "À venir"
     OPEN = "open", "Ouvert"
@@ -95,7 +99,15 @@ class Call(models.Model):
 
     @cached_property
     def rules(self) -> CallRules:
-        return parse_call_rules(self.definition)
+        """The call's parsed parameters, shared by every request until the call is reloaded."""
+        key = (self.pk, self.loaded_at)
+        rules = _RULES_CACHE.get(key)
+        if rules is None:
+            rules = parse_call_rules(self.definition)  # loads the field if it was deferred
+            if len(_RULES_CACHE) > 256:
+                _RULES_CACHE.clear()
+            _RULES_CACHE[key] = rules
+        return rules
 
     def status(self, today: dt.date | None = None) -> CallStatus:
         today = today or clock.today()

@@ -79,6 +79,7 @@ def _save_call(item: LoadedCall, axes: dict[tuple[str, int], FundAxis]) -> Call:
 
 def get_call(slug: str) -> Call:
     try:
-        return Call.objects.select_related("fund_axis__fund").get(slug=slug)
+        # The definition is parsed once per process (Call.rules); skip loading its JSON again.
+        return Call.objects.select_related("fund_axis__fund").defer("definition").get(slug=slug)
     except Call.DoesNotExist:
         raise CallNotFound(slug) from None

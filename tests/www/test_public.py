@@ -126,3 +126,17 @@ def test_simulator_query_count_does_not_depend_on_the_inputs(client, django_asse
         simulate(client, applicant="commune:63040", q="Billom", cost="8000")
     with django_assert_max_num_queries(8):
         simulate(client, applicant="region:84", q="Auvergne", cost="80000")
+
+
+def test_home_query_count_does_not_depend_on_the_number_of_calls(client, django_assert_num_queries):
+    from guichet.calls.models import Call
+
+    with django_assert_num_queries(1):
+        client.get("/")
+    source = Call.objects.get(slug=PDD)
+    for i in range(5):
+        source.pk, source.slug = None, f"copie-{i}"
+        source.save()
+    with django_assert_num_queries(1):
+        response = client.get("/")
+    assert response.content.decode().count('class="fr-card fr-enlarge-link"') == 8
