@@ -65,7 +65,12 @@ def test_commune_of_another_departement_sees_why_not(page):
 
 
 def test_an_association_sees_why_not(page):
-    page.goto(SIMULATOR + "?applicant=association:W632000001&q=Association+des+amis&cost=8000")
+    page.goto(SIMULATOR)
+    page.get_by_label("Votre collectivité").fill("Association des amis du numérique")
+    page.get_by_label(re.compile("Coût global")).fill("8000")
+    page.get_by_role("button", name="Vérifier mon éligibilité").click()
+    expect(page.locator("#q-error")).to_contain_text("Seules les communes, EPCI")
+    page.get_by_role("link", name="Une association").click()
     expect(page.get_by_role("heading", name="Votre projet n’est pas éligible")).to_be_visible()
     expect(page.locator('tr[data-rule="ELIG-KIND"]')).to_contain_text("association")
     expect(page.locator('tr[data-rule="ELIG-KIND"]')).to_have_attribute("data-status", "failed")

@@ -88,7 +88,11 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
                 chosen = found[0] if len(found) == 1 else exact[0]
                 form.cleaned_data["applicant"] = f"{chosen.kind}:{chosen.code}"
             elif not found:
-                form.add_error("q", f"Aucune collectivité ne correspond à « {query} ».")
+                form.add_error(
+                    "q",
+                    f"Aucune collectivité ne correspond à « {query} ». Seules les communes, EPCI, "
+                    "métropoles, départements et régions peuvent candidater.",
+                )
             else:
                 candidates = [
                     {"label": r.label, "url": _choice_url(request, f"{r.kind}:{r.code}", r.name)}
