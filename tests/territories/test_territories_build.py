@@ -1,8 +1,11 @@
 """scripts/build_reference_data.py rebuilds exactly the shipped files."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -11,11 +14,38 @@ from guichet.territories.loader import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "build_reference_data.py"
-NPMDATA = Path("/tmp/npmdata")
-PACKAGES = {"2021": NPMDATA / "1.1.1" / "package", "2026": NPMDATA / "6.0.0" / "package"}
+VERSIONS = {"2021": "1.1.1", "2026": "6.0.0"}
 
 
-def build(vintage: str, out: Path) -> None:
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    """The npm packages the shipped files come from, fetched with `npm pack` (npm registry).
+
+    Without npm (a machine with only Python), the rebuild cannot be checked and the tests say so;
+    in CI (CI=true) that is a failure, never a silent skip.
+    """
+    if shutil.which("npm") is None:
+        if os.environ.get("CI"):
+            pytest.fail("npm est requis en CI pour vérifier la reconstruction du référentiel.")
+        pytest.skip(
+            "npm absent : la reconstruction du référentiel depuis le paquet npm n'est pas vérifiable ici"
+        )
+    root = tmp_path_factory.mktemp("npm")
+    found = {}
+    for vintage, version in VERSIONS.items():
+        spec = f"@etalab/decoupage-administratif@{version}"
+        done = subprocess.run(
+            ["npm", "pack", spec, "--silent"], cwd=root, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            pytest.fail(f"npm pack {spec} a échoué : {done.stderr.strip()}")
+        with tarfile.open(root / done.stdout.strip().splitlines()[-1]) as tar:
+            tar.extractall(root / version, filter="data")
+        found[vintage] = root / version / "package"
+    return found
+
+
+def build(vintage: str, out: Path, packages: dict[str, Path]) -> None:
     shipped = json.loads((DATA_DIR / vintage / "SOURCE.json").read_text(encoding="utf-8"))
     cmd = [
         sys.executable,
@@ -23,25 +53,20 @@ def build(vintage: str, out: Path) -> None:
         "--vintage",
         vintage,
         "--package-dir",
-        str(PACKAGES[vintage]),
+        str(packages[vintage]),
         "--output-root",
         str(out),
         "--build-date",
         shipped["built_on"],
     ]
     if vintage == "2021":
-        cmd += ["--siren-fallback", str(PACKAGES["2026"])]
+        cmd += ["--siren-fallback", str(packages["2026"])]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
-@pytest.mark.skipif(
-    not all(p.is_dir() for p in PACKAGES.values()),
-    reason="paquets npm absents de /tmp/npmdata : voir la docstring de "
-    "scripts/build_reference_data.py (npm pack @etalab/decoupage-administratif@1.1.1 et @6.0.0)",
-)
 @pytest.mark.parametrize("vintage", ["2021", "2026"])
-def test_build_script_reproduces_the_shipped_files(vintage, tmp_path):
-    build(vintage, tmp_path)
+def test_build_script_reproduces_the_shipped_files(vintage, tmp_path, packages):
+    build(vintage, tmp_path, packages)
     shipped = sorted(p.name for p in (DATA_DIR / vintage).iterdir())
     rebuilt = sorted(p.name for p in (tmp_path / vintage).iterdir())
     assert rebuilt == shipped
@@ -51,9 +76,7 @@ def test_build_script_reproduces_the_shipped_files(vintage, tmp_path):
         ).read_bytes(), name
 
 
-def test_build_script_refuses_a_wrong_package_version(tmp_path):
-    if not PACKAGES["2026"].is_dir():
-        pytest.skip("paquet npm 6.0.0 absent de /tmp/npmdata")
+def test_build_script_refuses_a_wrong_package_version(tmp_path, packages):
     result = subprocess.run(
         [
             sys.executable,
@@ -61,7 +84,7 @@ def test_build_script_refuses_a_wrong_package_version(tmp_path):
             "--vintage",
             "2021",
             "--package-dir",
-            str(PACKAGES["2026"]),
+            str(packages["2026"]),
             "--output-root",
             str(tmp_path),
         ],
