@@ -56,7 +56,8 @@ def server_url(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(server_url):
+    """Started after the server and closed before it, so no browser connection outlives it."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
