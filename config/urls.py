@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("compte/", include("guichet.www.accounts.urls")),
+    path("mes-dossiers/", include("guichet.www.applicant.urls")),
     path("", include("guichet.www.public.urls")),
 ]
 

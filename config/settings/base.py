@@ -112,3 +112,7 @@ GUICHET = {
     "SITE_TITLE": "guichet",
     "SITE_TAGLINE": "Appels à projets de l’État pour les collectivités territoriales",
 }
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "applicant:dossiers"
+LOGOUT_REDIRECT_URL = "public:home"
