@@ -116,3 +116,9 @@ GUICHET = {
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "applicant:dossiers"
 LOGOUT_REDIRECT_URL = "public:home"
+
+# E-mail (guichet.notifications.send_email). The backend is chosen per environment.
+DEFAULT_FROM_EMAIL = "guichet <ne-pas-repondre@guichet.localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[guichet] "
+EMAIL_TIMEOUT = 10

@@ -10,3 +10,6 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The demo prints e-mails (confirmation links, password resets) in the server's console.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -15,3 +15,5 @@ WHITENOISE_AUTOREFRESH = True
 
 # Every request closes its connection, so the live test server leaves none behind.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
