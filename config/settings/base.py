@@ -1,5 +1,6 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "guichet.calls",
     "guichet.simulator",
     "guichet.www.public",
+    "guichet.documents",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,12 @@ STATICFILES_DIRS = [BASE_DIR / "guichet" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Uploaded documents: outside STATIC_ROOT and MEDIA_ROOT, served by no URL, only through
+    # guichet.documents.http.file_response after a permission check.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "private", "base_url": None},
+    },
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -111,6 +119,8 @@ GUICHET = {
     "DEFAULT_CALL": "fitn7-axe3-puy-de-dome-2021",
     "SITE_TITLE": "guichet",
     "SITE_TAGLINE": "Appels à projets de l’État pour les collectivités territoriales",
+    # Largest accepted upload, in bytes (GUICHET_UPLOAD_MAX_MB in the environment, default 10).
+    "UPLOAD_MAX_BYTES": int(float(os.environ.get("GUICHET_UPLOAD_MAX_MB", "10")) * 1024 * 1024),
 }
 
 LOGIN_URL = "accounts:login"
