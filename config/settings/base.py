@@ -132,3 +132,26 @@ DEFAULT_FROM_EMAIL = "guichet <ne-pas-repondre@guichet.localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[guichet] "
 EMAIL_TIMEOUT = 10
+
+# Passwords: the CNIL's recommendation (guichet/accounts/passwords.py), then Django's list of
+# common passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "guichet.accounts.passwords.CnilPasswordValidator"},
+    {"NAME": "guichet.accounts.passwords.PersonalInformationValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# ProConnect (OpenID Connect for public agents): off unless PROCONNECT_CLIENT_ID and the
+# provider (PROCONNECT_ISSUER, e.g. https://auth.agentconnect.gouv.fr/api/v2, or
+# PROCONNECT_DISCOVERY_URL) are set. See guichet/accounts/proconnect.py.
+_PROCONNECT_ISSUER = os.environ.get("PROCONNECT_ISSUER", "").rstrip("/")
+PROCONNECT = {
+    "DISCOVERY_URL": os.environ.get("PROCONNECT_DISCOVERY_URL")
+    or (f"{_PROCONNECT_ISSUER}/.well-known/openid-configuration" if _PROCONNECT_ISSUER else ""),
+    "CLIENT_ID": os.environ.get("PROCONNECT_CLIENT_ID", ""),
+    "CLIENT_SECRET": os.environ.get("PROCONNECT_CLIENT_SECRET", ""),
+    "SCOPES": os.environ.get("PROCONNECT_SCOPES", "openid email given_name usual_name siret"),
+    "ACR_VALUES": os.environ.get("PROCONNECT_ACR_VALUES", ""),
+    "TIMEOUT": float(os.environ.get("PROCONNECT_TIMEOUT", "10")),
+}
+PROCONNECT["ENABLED"] = bool(PROCONNECT["CLIENT_ID"] and PROCONNECT["DISCOVERY_URL"])

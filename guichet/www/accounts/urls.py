@@ -1,12 +1,30 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from . import views
 
 app_name = "accounts"
 urlpatterns = [
+    path("", views.account, name="account"),
+    path("profil/", views.complete_profile, name="complete-profile"),
+    path("inscription/", views.signup, name="signup"),
+    path("inscription/envoyee/", views.signup_done, name="signup-done"),
+    path("confirmer/<str:token>/", views.confirm, name="confirm"),
+    path("confirmer/", views.resend_confirmation, name="resend-confirmation"),
+    path("connexion/", views.LoginView.as_view(), name="login"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("mot-de-passe/envoye/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
-        "connexion/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html"),
-        name="login",
+        "mot-de-passe/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "mot-de-passe/modifie/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("proconnect/connexion/", views.proconnect_login, name="proconnect-login"),
+    path("proconnect/retour/", views.proconnect_callback, name="proconnect-callback"),
+    path("proconnect/deconnecte/", views.proconnect_logged_out, name="proconnect-logged-out"),
 ]
