@@ -446,6 +446,11 @@ def _check_image(f: IO[bytes], fmt: DocumentFormat, name: str, actual: str | Non
                 raise _image_too_large(name, (width, height))
             image.verify()  # structure; for PNG every chunk up to IEND and its checksum
         if fmt.kind == "jpeg":
+            # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, after which Pillow
+            # pads a truncated JPEG instead of failing: the structure is walked here instead.
+            f.seek(0)
+            if not jpeg_is_complete(f.read()):
+                raise _damaged(name, fmt)
             # Decoding every block is what reveals a truncated JPEG; at 1/8 scale (DCT scaling
             # in libjpeg) the whole stream is still read but the pixels take 64 times less memory.
             f.seek(0)
@@ -454,6 +459,50 @@ def _check_image(f: IO[bytes], fmt: DocumentFormat, name: str, actual: str | Non
                 image.load()
     except Image.DecompressionBombError as exc:
         raise _image_too_large(name) from exc
+
+
+def jpeg_is_complete(data: bytes) -> bool:
+    """Whether a JPEG's segments and entropy-coded scans run from SOI to an EOI marker.
+
+    Thumbnails in EXIF segments are skipped with their segment, so their own EOI does not count;
+    inside a scan, ``FF 00`` (stuffing), ``FF D0``–``FF D7`` (restart) and fill bytes are data.
+    """
+    size = len(data)
+    if not data.startswith(b"\xff\xd8"):
+        return False
+    i = 2
+    while i + 2 <= size:
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            i += 1
+            continue
+        if marker == 0xD9:  # EOI
+            return True
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # standalone markers
+            i += 2
+            continue
+        if i + 4 > size:
+            return False
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2:
+            return False
+        i += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
+            while True:
+                j = data.find(b"\xff", i)
+                if j == -1 or j + 1 >= size:
+                    return False
+                following = data[j + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    i = j + 2
+                elif following == 0xFF:
+                    i = j + 1
+                else:
+                    i = j
+                    break
+    return False
 
 
 def _check_zip_document(

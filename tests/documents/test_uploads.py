@@ -234,13 +234,42 @@ def test_encrypted_pdf_is_refused():
 # --- images -----------------------------------------------------------------------------------
 
 
-def test_truncated_jpeg_is_refused():
+@pytest.mark.parametrize("pillow_pads_truncated_images", [False, True])
+def test_truncated_jpeg_is_refused(monkeypatch, pillow_pads_truncated_images):
+    # WeasyPrint turns this Pillow setting on for the whole process when it is imported.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", pillow_pads_truncated_images)
     content = image_bytes("JPEG", (200, 150))
     error = refused("photo.jpg", content[: len(content) * 2 // 3])
     assert error.code == "damaged"
     assert message(error) == (
         "Le fichier « photo.jpg » n’est pas une image JPEG valide : il est endommagé ou incomplet."
     )
+
+
+@pytest.mark.parametrize("cut", [3, 10, 100, 300, -2, -1])
+def test_jpeg_cut_anywhere_is_refused(cut):
+    from PIL import ImageFile
+
+    assert ImageFile  # imported so that WeasyPrint's setting, if any, is in force
+    content = image_bytes("JPEG", (64, 48))
+    assert refused("photo.jpg", content[:cut]).code == "damaged"
+
+
+def test_jpeg_with_exif_thumbnail_and_trailing_bytes_is_accepted():
+    from PIL import Image as PilImage
+
+    thumbnail = io.BytesIO()
+    PilImage.new("RGB", (8, 8)).save(thumbnail, format="JPEG")
+    exif = PilImage.Exif()
+    exif[0x010F] = "Appareil"
+    out = io.BytesIO()
+    PilImage.new("RGB", (120, 90), (10, 20, 30)).save(
+        out, format="JPEG", progressive=True, exif=exif.tobytes()
+    )
+    # Some cameras write data after the end-of-image marker.
+    assert check_upload(upload("photo.jpg", out.getvalue() + b"\x00" * 16)).kind == "jpeg"
 
 
 def test_truncated_png_is_refused():
@@ -431,14 +460,18 @@ def test_random_bytes_only_ever_raise_validation_error(extension, prefix, body, 
         assert checked.extension == extension
 
 
+# Built once: odfpy and openpyxl write timestamps, and hypothesis needs the same input each run.
+VALID_SAMPLES = {kind: (name, build()) for kind, (name, build) in VALID_FILES.items()}
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     kind=st.sampled_from(sorted(VALID_FILES)),
     data=st.data(),
 )
 def test_mutated_valid_files_only_ever_raise_validation_error(kind, data):
-    name, build = VALID_FILES[kind]
-    content = bytearray(build())
+    name, content = VALID_SAMPLES[kind]
+    content = bytearray(content)
     for _ in range(data.draw(st.integers(1, 8))):
         index = data.draw(st.integers(0, len(content) - 1))
         content[index] = data.draw(st.integers(0, 255))
