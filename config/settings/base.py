@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "guichet.simulator",
     "guichet.www.public",
     "guichet.documents",
+    "guichet.dossiers",
+    "guichet.www.applicant",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +134,9 @@ DEFAULT_FROM_EMAIL = "guichet <ne-pas-repondre@guichet.localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[guichet] "
 EMAIL_TIMEOUT = 10
+
+# Absolute links in e-mails and PDFs, which are written outside any request.
+GUICHET["BASE_URL"] = __import__("os").environ.get("GUICHET_BASE_URL", "http://127.0.0.1:8000")
 
 # Passwords: the CNIL's recommendation (guichet/accounts/passwords.py), then Django's list of
 # common passwords.

@@ -1,0 +1,147 @@
+"""A dossier's lifecycle as one table of transitions.
+
+Nothing else in the code assigns a state: services call ``transition`` (in ``services``), which
+looks the move up here, checks who is asking, and refuses anything the table does not list.
+This module is pure data and imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    CORRECTION_REQUESTED = "correction_requested"
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+STATE_LABELS: dict[State, str] = {
+    State.DRAFT: "Brouillon",
+    State.SUBMITTED: "Déposé",
+    State.IN_REVIEW: "En instruction",
+    State.CORRECTION_REQUESTED: "En attente de corrections",
+    State.PROPOSED: "Proposé au comité",
+    State.ACCEPTED: "Accepté",
+    State.REFUSED: "Refusé",
+    State.WITHDRAWN: "Retiré",
+}
+
+# DSFR badge colour per state (fr-badge--<suffix>).
+STATE_BADGES: dict[State, str] = {
+    State.DRAFT: "new",
+    State.SUBMITTED: "info",
+    State.IN_REVIEW: "info",
+    State.CORRECTION_REQUESTED: "warning",
+    State.PROPOSED: "info",
+    State.ACCEPTED: "success",
+    State.REFUSED: "error",
+    State.WITHDRAWN: "",
+}
+
+
+class Actor(StrEnum):
+    APPLICANT = "applicant"  # a member of the dossier's team
+    REVIEWER = "reviewer"  # an agent of the préfecture who reviews the call's dossiers
+    COMMITTEE = "committee"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    START_REVIEW = "start_review"
+    REQUEST_CORRECTION = "request_correction"
+    RESUBMIT = "resubmit"
+    PROPOSE = "propose"
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[State]
+    target: State
+    actor: Actor
+    label: str
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Action.SUBMIT, frozenset({State.DRAFT}), State.SUBMITTED, Actor.APPLICANT, "Déposer"),
+    Transition(
+        Action.WITHDRAW,
+        frozenset({State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED}),
+        State.WITHDRAWN,
+        Actor.APPLICANT,
+        "Retirer le dossier",
+    ),
+    Transition(
+        Action.START_REVIEW,
+        frozenset({State.SUBMITTED}),
+        State.IN_REVIEW,
+        Actor.REVIEWER,
+        "Commencer l’instruction",
+    ),
+    Transition(
+        Action.REQUEST_CORRECTION,
+        frozenset({State.SUBMITTED, State.IN_REVIEW}),
+        State.CORRECTION_REQUESTED,
+        Actor.REVIEWER,
+        "Demander des corrections",
+    ),
+    Transition(
+        Action.RESUBMIT,
+        frozenset({State.CORRECTION_REQUESTED}),
+        State.IN_REVIEW,
+        Actor.APPLICANT,
+        "Renvoyer le dossier corrigé",
+    ),
+    Transition(
+        Action.PROPOSE,
+        frozenset({State.IN_REVIEW}),
+        State.PROPOSED,
+        Actor.REVIEWER,
+        "Proposer au comité",
+    ),
+    Transition(
+        Action.ACCEPT, frozenset({State.PROPOSED}), State.ACCEPTED, Actor.COMMITTEE, "Accepter"
+    ),
+    Transition(
+        Action.REFUSE, frozenset({State.PROPOSED}), State.REFUSED, Actor.COMMITTEE, "Refuser"
+    ),
+)
+
+_BY_ACTION: dict[Action, Transition] = {t.action: t for t in TRANSITIONS}
+
+# States in which the applicant's team may still change the dossier's content.
+EDITABLE_BY_APPLICANT: frozenset[State] = frozenset(
+    {State.DRAFT, State.SUBMITTED, State.CORRECTION_REQUESTED}
+)
+# States in which the dossier has left the applicant's hands for good.
+FINAL: frozenset[State] = frozenset({State.ACCEPTED, State.REFUSED, State.WITHDRAWN})
+
+
+class TransitionRefused(Exception):
+    """The table has no such move from this state, or not for this actor. ``str`` is French."""
+
+
+def find(action: Action, source: State, actor: Actor) -> Transition:
+    transition = _BY_ACTION[action]
+    if actor is not transition.actor:
+        raise TransitionRefused(f"« {transition.label} » n’est pas une action qui vous revient.")
+    if source not in transition.sources:
+        raise TransitionRefused(
+            f"« {transition.label} » est impossible pour un dossier à l’état "
+            f"« {STATE_LABELS[source]} »."
+        )
+    return transition
+
+
+def available(source: State, actor: Actor) -> tuple[Transition, ...]:
+    return tuple(t for t in TRANSITIONS if t.actor is actor and source in t.sources)
