@@ -1,8 +1,24 @@
 from django.urls import path
 
-from . import views
+from . import attachments_views, follow_views, views
 
 app_name = "applicant"
 urlpatterns = [
     path("", views.dossier_list, name="dossiers"),
+    path("nouveau/<slug:slug>/", views.dossier_create, name="create"),
+    path("invitations/<str:token>/", follow_views.invitation_accept, name="invitation"),
+    path("<uuid:uuid>/", follow_views.dossier_detail, name="dossier"),
+    path("<uuid:uuid>/etapes/<slug:step>/", views.step, name="step"),
+    path("<uuid:uuid>/partenaires/ajouter/", views.partner_add, name="partner-add"),
+    path("<uuid:uuid>/partenaires/<int:partner_id>/retirer/", views.partner_remove, name="partner-remove"),
+    path("<uuid:uuid>/pieces/<int:attachment_id>/", attachments_views.attachment_download, name="attachment"),
+    path("<uuid:uuid>/pieces/<int:attachment_id>/retirer/", attachments_views.piece_remove, name="piece-remove"),
+    path(
+        "<uuid:uuid>/messages/pieces/<int:attachment_id>/",
+        attachments_views.message_attachment_download,
+        name="message-attachment",
+    ),
+    path("<uuid:uuid>/messages/", follow_views.message_post, name="message-post"),
+    path("<uuid:uuid>/invitations/", follow_views.invitation_create, name="invite"),
+    path("<uuid:uuid>/retrait/", follow_views.withdraw, name="withdraw"),
 ]
