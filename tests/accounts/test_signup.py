@@ -42,7 +42,10 @@ def field_error(response, field_id):
         rf'<p class="fr-message fr-message--error" id="{field_id}-error">([^<]*)</p>', html
     )
     assert match, f"no error shown for {field_id}"
-    assert f'aria-describedby="' in html and f"{field_id}-error" in html
+    tag = re.search(rf'<input[^>]*\sid="{field_id}"[^>]*>', html, re.S).group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', tag).group(1).split()
+    assert f"{field_id}-error" in described or f"{field_id}-messages" in described, tag
+    assert 'aria-invalid="true"' in tag
     return match.group(1)
 
 
@@ -97,7 +100,9 @@ def test_bad_input_gets_a_french_message_at_its_field(
     client, django_capture_on_commit_callbacks, field, value, message
 ):
     if field == "password1" and value:
-        response = post(client, django_capture_on_commit_callbacks, password1=value, password2=value)
+        response = post(
+            client, django_capture_on_commit_callbacks, password1=value, password2=value
+        )
     else:
         response = post(client, django_capture_on_commit_callbacks, **{field: value})
     assert response.status_code == 200
@@ -114,7 +119,9 @@ def test_bad_input_gets_a_french_message_at_its_field(
 
 def test_password_containing_the_name_is_refused(client, django_capture_on_commit_callbacks):
     password = "Martin-Billom-2026!"
-    response = post(client, django_capture_on_commit_callbacks, password1=password, password2=password)
+    response = post(
+        client, django_capture_on_commit_callbacks, password1=password, password2=password
+    )
     assert "contient votre adresse électronique, votre nom ou votre prénom" in field_error(
         response, "id_password1"
     )
@@ -142,7 +149,9 @@ def test_collectivity_forged_reference(client, django_capture_on_commit_callback
 
 
 def test_collectivity_by_name_without_javascript(client, django_capture_on_commit_callbacks):
-    response = post(client, django_capture_on_commit_callbacks, collectivity_q="billom", collectivity="")
+    response = post(
+        client, django_capture_on_commit_callbacks, collectivity_q="billom", collectivity=""
+    )
     assert response.status_code == 302
     assert User.objects.get().collectivity.ref == "commune:63040"
 
@@ -170,7 +179,10 @@ def test_ambiguous_collectivity_offers_a_choice_and_keeps_the_rest(
     assert 'value="Secretariat@Mairie-Billom.fr"' in html  # as typed
     # Choosing one of them (the passwords typed again) creates the account.
     response = post(
-        client, django_capture_on_commit_callbacks, collectivity_q="Saint-Julien", collectivity=radios[0]
+        client,
+        django_capture_on_commit_callbacks,
+        collectivity_q="Saint-Julien",
+        collectivity=radios[0],
     )
     assert response.status_code == 302
     assert User.objects.get().collectivity.ref == radios[0]
@@ -179,7 +191,9 @@ def test_ambiguous_collectivity_offers_a_choice_and_keeps_the_rest(
 def test_duplicate_email_reveals_nothing_on_screen_and_tells_the_owner(
     client, agent, django_capture_on_commit_callbacks
 ):
-    response = post(client, django_capture_on_commit_callbacks, email="SECRETARIAT@mairie-billom.fr")
+    response = post(
+        client, django_capture_on_commit_callbacks, email="SECRETARIAT@mairie-billom.fr"
+    )
     assert response.status_code == 302 and response.url == reverse("accounts:signup-done")
     assert User.objects.count() == 1
     [message] = mail.outbox
@@ -229,7 +243,7 @@ def test_tampered_confirmation_link(client, django_capture_on_commit_callbacks):
 
 
 def test_expired_confirmation_link(client, django_capture_on_commit_callbacks, monkeypatch):
-    user, link = signed_up(client, django_capture_on_commit_callbacks)
+    _user, link = signed_up(client, django_capture_on_commit_callbacks)
     monkeypatch.setattr(services, "CONFIRMATION_MAX_AGE", -1)
     response = client.get(link)
     assert response.status_code == 400

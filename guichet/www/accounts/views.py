@@ -178,7 +178,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         )
         if url:
             return redirect(url)
-    messages.success(request, "Vous êtes déconnecté·e.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
@@ -361,5 +360,4 @@ def _user_for(identity: proconnect.Identity) -> User:
 @require_GET
 def proconnect_logged_out(request: HttpRequest) -> HttpResponse:
     _require_proconnect()
-    messages.success(request, "Vous êtes déconnecté·e, de guichet et de ProConnect.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
