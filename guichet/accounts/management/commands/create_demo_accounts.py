@@ -1,10 +1,33 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from guichet.accounts.models import User
+from guichet.accounts.services import collectivity_by_ref, current_vintage
 
 DEMO_ACCOUNTS = [
     # (e-mail, password, first name, last name, is_superuser)
     ("gestionnaire@demo.guichet.fr", "demo-gestionnaire-2026", "Camille", "Gestionnaire", True),
+]
+
+# Applicant agents: (e-mail, password, first name, last name, function, collectivité).
+# The passwords follow the CNIL's rules (guichet/accounts/passwords.py).
+DEMO_AGENTS = [
+    (
+        "secretariat@mairie-billom.demo.guichet.fr",
+        "Demo-Billom-2026!",
+        "Dominique",
+        "Faure",
+        "Secrétaire de mairie",
+        "commune:63040",  # Billom
+    ),
+    (
+        "numerique@billom-communaute.demo.guichet.fr",
+        "Demo-Communaute-2026!",
+        "Sacha",
+        "Roux",
+        "Chargé·e de mission numérique (cheffe de projet)",
+        "epci:200067627",  # CC Billom Communauté
+    ),
 ]
 
 
@@ -12,12 +35,38 @@ class Command(BaseCommand):
     help = "Crée (ou remet à zéro) les comptes de démonstration et les affiche."
 
     def handle(self, *args, **options):
+        now = timezone.now()
         self.stdout.write("Comptes de démonstration :")
         for email, password, first, last, superuser in DEMO_ACCOUNTS:
             user, _ = User.objects.get_or_create(email=email)
             user.first_name, user.last_name = first, last
             user.is_staff = user.is_superuser = superuser
+            user.email_confirmed_at = user.email_confirmed_at or now
             user.set_password(password)
             user.save()
             role = "gestionnaire du programme (administration)" if superuser else "agent"
             self.stdout.write(f"  {email} / {password} — {role}")
+
+        vintage = current_vintage()
+        for email, password, first, last, function, ref in DEMO_AGENTS:
+            collectivity = collectivity_by_ref(ref, vintage)
+            if collectivity is None:
+                self.stderr.write(
+                    f"  {email} : {ref} absent du référentiel {vintage or '(vide)'} ; lancez "
+                    "d’abord « manage.py load_territories »."
+                )
+                continue
+            user, _ = User.objects.get_or_create(email=email)
+            user.first_name, user.last_name, user.function = first, last, function
+            user.set_collectivity(
+                collectivity.kind, collectivity.code, collectivity.name, collectivity.vintage
+            )
+            user.email_confirmed_at = user.email_confirmed_at or now
+            user.terms_accepted_at = user.terms_accepted_at or now
+            user.is_staff = user.is_superuser = False
+            user.is_active = True
+            user.set_password(password)
+            user.save()
+            self.stdout.write(
+                f"  {email} / {password} — agent de {collectivity.name} ({function.lower()})"
+            )
