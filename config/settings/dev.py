@@ -2,7 +2,7 @@ from .base import *  # noqa: F403
 
 DEBUG = True
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405 (keeps "private", the dossiers' files)
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
