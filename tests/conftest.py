@@ -16,5 +16,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def pytest_collection_modifyitems(items):
-    """Browser journeys last: their live server writes outside test transactions."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path))
+    """Browser journeys last, and last of all those whose rows are committed (committed_db)."""
+    items.sort(
+        key=lambda item: (
+            "/e2e/" in str(item.path),
+            "committed_db" in getattr(item, "fixturenames", ()),
+        )
+    )

@@ -7,6 +7,7 @@ and stays: these tests run last (see tests/conftest.py).
 """
 
 import os
+import threading
 
 import pytest
 
@@ -39,9 +40,19 @@ def server_url(django_db_setup, django_db_blocker):
         }
         for conn in overrides.values():
             conn.inc_thread_sharing()
-        thread = LiveServerThread(
-            "127.0.0.1", StaticFilesHandler, connections_override=overrides, port=0
-        )
+        handler = StaticFilesHandler
+        if overrides:
+            # One in-memory SQLite connection for every thread: serve one request at a time, as
+            # the browser may send two at once (an autosave and a click).
+            lock = threading.Lock()
+
+            class OneAtATime(StaticFilesHandler):
+                def __call__(self, environ, start_response):
+                    with lock:
+                        return super().__call__(environ, start_response)
+
+            handler = OneAtATime
+        thread = LiveServerThread("127.0.0.1", handler, connections_override=overrides, port=0)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
@@ -78,3 +89,51 @@ def page(browser, server_url):
     yield page
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def committed_db(transactional_db, django_db_blocker):
+    """For journeys where the server must see the test's own rows and run on-commit work.
+
+    Rows are committed for real (on PostgreSQL the server has its own connection), and the
+    tables are emptied afterwards, reference data included: reload it if an earlier journey of
+    this kind emptied it. Such journeys run after the others (see tests/conftest.py).
+    """
+    from django.core.management import call_command
+
+    from guichet.calls.models import Call
+    from guichet.territories.models import Commune
+
+    if not Commune.objects.exists():
+        call_command("load_territories", verbosity=0)
+    if not Call.objects.exists():
+        call_command("load_calls", verbosity=0)
+
+
+@pytest.fixture
+def signed_in(browser, server_url):
+    """A browser page signed in as ``user``, through a session made on the server side."""
+    from django.test import Client
+
+    contexts = []
+
+    def open_page(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", base_url=server_url)
+        context.set_default_timeout(10_000)
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server_url}]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(f"{exc} {exc.stack}"))
+        page.js_errors = errors
+        return page
+
+    yield open_page
+    for context in contexts:
+        errors = [e for p in context.pages for e in getattr(p, "js_errors", [])]
+        context.close()
+        assert not errors, f"JavaScript errors: {errors}"

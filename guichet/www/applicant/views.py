@@ -370,12 +370,17 @@ def partner_remove(request: HttpRequest, uuid: Any, partner_id: int) -> HttpResp
 # ---------------------------------------------------------------- summary and submission
 
 
-def _problems_by_step(problems: list[services.Problem]) -> list[dict[str, Any]]:
+def _problems_by_step(dossier: Dossier, problems: list[services.Problem]) -> list[dict[str, Any]]:
     grouped: dict[str, list[str]] = {}
     for p in problems:
         grouped.setdefault(p.step, []).append(p.message)
     return [
-        {"step": s, "title": STEP_TITLES[s], "url": reverse("applicant:step", args=["UUID", s]), "messages": grouped[s]}
+        {
+            "step": s,
+            "title": STEP_TITLES[s],
+            "url": reverse("applicant:step", args=[dossier.uuid, s]),
+            "messages": grouped[s],
+        }
         for s in STEP_SLUGS
         if s in grouped
     ]
@@ -411,9 +416,7 @@ def summary_step(request: HttpRequest, dossier: Dossier, actor: Actor) -> HttpRe
             return redirect("applicant:dossier", submitted.uuid)
     verdict = services.verdict(dossier, submitted_at=dossier.submitted_at or timezone.now())
     problems = refused or (services.problems(dossier) if _editable(dossier) else [])
-    grouped = _problems_by_step(problems)
-    for g in grouped:
-        g["url"] = reverse("applicant:step", args=[dossier.uuid, g["step"]])
+    grouped = _problems_by_step(dossier, problems)
     call = dossier.call.rules
     late = any(p.field == "submit" for p in problems) or any(
         c.rule == "DEADLINE" and c.status is Status.FAILED for c in verdict.checks
