@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("compte/", include("guichet.www.accounts.urls")),
     path("mes-dossiers/", include("guichet.www.applicant.urls")),
+    path("instruction/", include("guichet.www.backoffice.urls")),
     path("", include("guichet.www.public.urls")),
 ]
 

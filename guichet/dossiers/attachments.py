@@ -8,7 +8,15 @@ from django.db import transaction
 
 from guichet import clock
 
-from .models import REQUIRED_PIECES, Attachment, Dossier, Event, EventKind, MessageAttachment, PieceKind
+from .models import (
+    REQUIRED_PIECES,
+    Attachment,
+    Dossier,
+    Event,
+    EventKind,
+    MessageAttachment,
+    PieceKind,
+)
 from .permissions import actor_for
 from .workflow import EDITABLE_BY_APPLICANT, Actor
 

@@ -26,7 +26,8 @@ STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in State]
 class Dossier(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="dossiers")
-    number = models.CharField("numéro", max_length=32, null=True, blank=True)
+    # NULL until submission: drafts have no number, and the uniqueness per call ignores NULLs.
+    number = models.CharField("numéro", max_length=32, null=True, blank=True)  # noqa: DJ001
     state = models.CharField("état", max_length=32, choices=STATE_CHOICES, default=State.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_dossiers"
@@ -239,6 +240,9 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["dossier", "user"], name="membership_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
 
 class Invitation(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="invitations")
@@ -256,6 +260,9 @@ class Invitation(models.Model):
     class Meta:
         verbose_name = "invitation"
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation de {self.email}"
 
 
 class EventKind(models.TextChoices):
@@ -289,6 +296,9 @@ class Event(models.Model):
         verbose_name = "événement"
         ordering = ["dossier", "at", "id"]
 
+    def __str__(self) -> str:
+        return self.summary
+
     @property
     def from_state_label(self) -> str:
         return STATE_LABELS[State(self.from_state)] if self.from_state else ""
@@ -311,12 +321,18 @@ class Message(models.Model):
         verbose_name = "message"
         ordering = ["dossier", "sent_at", "id"]
 
+    def __str__(self) -> str:
+        return f"Message de {self.author} du {self.sent_at:%d/%m/%Y}"
+
 
 class SubmissionCounter(models.Model):
     """The last number given in a call; locked while a dossier takes the next one."""
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="submission_counter")
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.call}: {self.last}"
 
 
 class PieceKind(models.TextChoices):

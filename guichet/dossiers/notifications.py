@@ -71,10 +71,7 @@ def dossier_withdrawn(dossier: Dossier) -> None:
 
 def message_posted(message: Message) -> None:
     dossier = message.dossier
-    if message.from_applicant:
-        to = reviewer_addresses(dossier)
-    else:
-        to = team_addresses(dossier)
+    to = reviewer_addresses(dossier) if message.from_applicant else team_addresses(dossier)
     to = [a for a in to if a.lower() != message.author.email.lower()]
     send_email(
         to,

@@ -59,7 +59,7 @@ def test_submission_numbers_attaches_session_and_sends_a_receipt_with_its_pdf(
     message = mail.outbox[0]
     assert message.subject.endswith("Accusé de réception du dossier 63-2021-0001")
     assert owner.email in message.to
-    (name, content, mimetype), = message.attachments
+    ((name, _content, mimetype),) = message.attachments
     assert (name, mimetype) == ("accuse-de-reception-63-2021-0001.pdf", "application/pdf")
     text = "".join(page.extract_text() for page in PdfReader(receipt.file.open("rb")).pages)
     assert "63-2021-0001" in text
