@@ -31,6 +31,7 @@ setup: install
 	$(BIN)/python manage.py load_territories
 	$(BIN)/python manage.py load_calls
 	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py create_demo_dossiers
 
 demo: setup
 	@echo ""
@@ -39,7 +40,11 @@ demo: setup
 	@echo "  Appel réel de 2021 : http://$(HOST):$(PORT)/appels/fitn7-axe3-puy-de-dome-2021/"
 	@echo "  Administration : http://$(HOST):$(PORT)/admin/ (comptes ci-dessus)"
 	@echo "  En ligne de commande : $(BIN)/guichet simulate --applicant commune:63040 --cost 8000 --json"
+	@echo "  Tâches de fond (accusés de réception et leurs courriels) : var/worker.log"
 	@echo ""
+	@# The tasks worker runs beside the server and stops with it.
+	$(BIN)/python manage.py db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we may (root, apt).

@@ -515,3 +515,31 @@ def accept_invitation(token: Any, user: User) -> Dossier:
 
 def _event(dossier: Dossier, user: User | None, kind: str, summary: str, **fields: Any) -> Event:
     return Event.objects.create(dossier=dossier, actor=user, at=clock.now(), kind=kind, summary=summary, **fields)
+
+
+# ---------------------------------------------------------------- the committee
+
+
+def propose(dossier: Dossier, user: User, message: str = "") -> Dossier:
+    """A reviewer puts the dossier before the selection committee."""
+    return _transition(dossier, user, Action.PROPOSE, "Dossier proposé au comité", message)
+
+
+def _record_decision(dossier: Dossier, user: User, action: Action, summary: str, message: str) -> Dossier:
+    """An agent of the préfecture records the committee's decision (the committee has no account)."""
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if actor_for(user, locked) is not Actor.REVIEWER:
+            raise DossierNotFound
+        _apply(locked, user, action, Actor.COMMITTEE, summary, message)
+    return locked
+
+
+def accept(dossier: Dossier, user: User, message: str = "") -> Dossier:
+    return _record_decision(dossier, user, Action.ACCEPT, "Dossier accepté par le comité", message)
+
+
+def refuse(dossier: Dossier, user: User, message: str) -> Dossier:
+    if not message.strip():
+        raise TransitionRefused("Expliquez au porteur pourquoi le dossier est refusé.")
+    return _record_decision(dossier, user, Action.REFUSE, "Dossier refusé par le comité", message)

@@ -1,0 +1,56 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django_tasks import task_backends
+from django_tasks.backends.immediate import ImmediateBackend
+
+from guichet.dossiers import demo
+from guichet.dossiers.workflow import STATE_LABELS, State
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée (ou recrée) une soixantaine de dossiers de démonstration de collectivités réelles du "
+        "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, et affiche leurs comptes."
+    )
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        immediate = isinstance(task_backends["default"], ImmediateBackend)
+        self.stdout.write(f"Dossiers de démonstration de l’appel « {demo.DEMO_CALL} » :")
+
+        def progress(done: int, total: int) -> None:
+            if done % 10 == 0 or done == total:
+                self.stdout.write(f"  {done}/{total} dossiers…")
+            if done == total and immediate:
+                self.stdout.write("  rendu des accusés de réception (PDF)…")
+
+        try:
+            result = demo.create(progress=progress)
+        except demo.DemoError as exc:
+            raise CommandError(str(exc)) from None
+
+        if result.deleted:
+            self.stdout.write(f"  {result.deleted} dossiers de démonstration précédents supprimés.")
+        total = sum(result.counts.values())
+        self.stdout.write(self.style.SUCCESS(f"{total} dossiers créés :"))
+        for state in State:
+            self.stdout.write(f"  {STATE_LABELS[state]} : {result.counts[state.value]}")
+        if immediate:
+            self.stdout.write(f"{result.receipts} accusés de réception rendus.")
+        else:
+            self.stdout.write(
+                f"{result.receipts} accusés de réception en file d’attente : le processus "
+                "« manage.py db_worker » les produit (make demo le lance)."
+            )
+        self.stdout.write(
+            f"{result.unsent_emails} courriels de cet historique fictif n’ont pas été envoyés."
+        )
+        self.stdout.write("")
+        self.stdout.write(
+            f"Comptes de démonstration des dossiers (mot de passe : {result.password}) :"
+        )
+        for email, role in result.accounts:
+            self.stdout.write(f"  {email} — {role}")
+        self.stdout.write(f"Mot de passe de tous ces comptes : {result.password}")
+        self.stdout.write(f"Terminé en {time.monotonic() - started:.1f} s.")
