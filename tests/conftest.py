@@ -16,10 +16,30 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def pytest_collection_modifyitems(items):
-    """Browser journeys last, and last of all those whose rows are committed (committed_db)."""
+    """Browser journeys last, and after them the tests whose rows are committed (committed_db)."""
     items.sort(
         key=lambda item: (
-            "/e2e/" in str(item.path),
             "committed_db" in getattr(item, "fixturenames", ()),
+            "/e2e/" in str(item.path),
         )
     )
+
+
+@pytest.fixture
+def committed_db(transactional_db, django_db_blocker):
+    """For tests whose rows other connections must see (a live server, threads) and whose
+    on-commit work must run.
+
+    Rows are committed for real (on PostgreSQL the server has its own connection), and the
+    tables are emptied afterwards, reference data included: reload it if an earlier test of this
+    kind emptied it. Such tests run after all the others (pytest_collection_modifyitems).
+    """
+    from django.core.management import call_command
+
+    from guichet.calls.models import Call
+    from guichet.territories.models import Commune
+
+    if not Commune.objects.exists():
+        call_command("load_territories", verbosity=0)
+    if not Call.objects.exists():
+        call_command("load_calls", verbosity=0)

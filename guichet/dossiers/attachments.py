@@ -51,21 +51,32 @@ def add_piece(dossier: Dossier, user: User, kind: str, upload: IO[bytes]) -> Att
     if actor_for(user, dossier) is not Actor.APPLICANT:
         raise AttachmentRefused("Seule l’équipe du dossier peut y joindre des pièces.")
     if dossier.state_enum not in EDITABLE_BY_APPLICANT:
-        raise AttachmentRefused(f"Le dossier est à l’état « {dossier.state_label} » : il ne peut plus être modifié.")
+        raise AttachmentRefused(
+            f"Le dossier est à l’état « {dossier.state_label} » : il ne peut plus être modifié."
+        )
     if kind not in {k.value for k in TEAM_PIECES}:
         raise AttachmentRefused("Choisissez la nature de la pièce.")
     attachment = Attachment(dossier=dossier, kind=kind, uploaded_by=user)
     attachment.store_checked(upload, folder="dossiers/pieces")
     with transaction.atomic():
         attachment.save()
-        _record(dossier, user, f"Pièce ajoutée : {attachment.get_kind_display()} — {attachment.original_name}")
+        _record(
+            dossier,
+            user,
+            f"Pièce ajoutée : {attachment.get_kind_display()} — {attachment.original_name}",
+        )
     return attachment
 
 
 def remove_piece(dossier: Dossier, user: User, attachment_id: int) -> None:
-    if actor_for(user, dossier) is not Actor.APPLICANT or dossier.state_enum not in EDITABLE_BY_APPLICANT:
+    if (
+        actor_for(user, dossier) is not Actor.APPLICANT
+        or dossier.state_enum not in EDITABLE_BY_APPLICANT
+    ):
         raise AttachmentRefused("Cette pièce ne peut plus être retirée.")
-    attachment = dossier.attachments.filter(pk=attachment_id).exclude(kind=PieceKind.RECEIPT).first()
+    attachment = (
+        dossier.attachments.filter(pk=attachment_id).exclude(kind=PieceKind.RECEIPT).first()
+    )
     if attachment is None:
         raise AttachmentRefused("Cette pièce n’existe pas ou a déjà été retirée.")
     with transaction.atomic():
@@ -84,4 +95,6 @@ def attach_to_message(message: Message, upload: IO[bytes], user: User) -> Messag
 
 def _record(dossier: Dossier, user: User, summary: str) -> None:
     if dossier.state != "draft":
-        Event.objects.create(dossier=dossier, actor=user, at=clock.now(), kind=EventKind.ATTACHMENT, summary=summary)
+        Event.objects.create(
+            dossier=dossier, actor=user, at=clock.now(), kind=EventKind.ATTACHMENT, summary=summary
+        )

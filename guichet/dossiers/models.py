@@ -50,7 +50,9 @@ class Dossier(models.Model):
     category = models.CharField("catégorie", max_length=8, blank=True)
     examples = models.JSONField("exemples de l’appel", default=list, blank=True)
     description = models.TextField("description", max_length=10000, blank=True)
-    daily_life_effect = models.TextField("effet sur la vie quotidienne", max_length=5000, blank=True)
+    daily_life_effect = models.TextField(
+        "effet sur la vie quotidienne", max_length=5000, blank=True
+    )
     participatory = models.BooleanField("besoin issu d’une démarche participative", null=True)
     participatory_how = models.TextField("démarche participative", max_length=5000, blank=True)
     innovation = models.TextField("caractère innovant", max_length=5000, blank=True)
@@ -106,7 +108,9 @@ class Dossier(models.Model):
             models.Index(fields=["applicant_kind", "applicant_code"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["call", "number"], name="dossier_number_unique_in_call"),
+            models.UniqueConstraint(
+                fields=["call", "number"], name="dossier_number_unique_in_call"
+            ),
             models.CheckConstraint(
                 condition=Q(state__in=[s.value for s in State]), name="dossier_state_known"
             ),

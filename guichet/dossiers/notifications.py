@@ -24,8 +24,12 @@ def dossier_url(dossier: Dossier) -> str:
 
 def team_addresses(dossier: Dossier) -> list[str]:
     """Every member of the dossier's team, and the operational contact."""
-    addresses = [m.user.email for m in dossier.memberships.select_related("user") if m.user.is_active]
-    if dossier.contact_email and dossier.contact_email.lower() not in {a.lower() for a in addresses}:
+    addresses = [
+        m.user.email for m in dossier.memberships.select_related("user") if m.user.is_active
+    ]
+    if dossier.contact_email and dossier.contact_email.lower() not in {
+        a.lower() for a in addresses
+    }:
         addresses.append(dossier.contact_email)
     return addresses
 

@@ -20,10 +20,16 @@ def receipt_context(dossier: Dossier) -> dict[str, Any]:
         "service": dossier.call.service,
         "call_rules": rules,
         "category": category,
-        "submitted_on": french_datetime(dossier.submitted_at, rules.timezone) if dossier.submitted_at else "",
+        "submitted_on": french_datetime(dossier.submitted_at, rules.timezone)
+        if dossier.submitted_at
+        else "",
         "session_on": french_date(dossier.session.date) if dossier.session else "",
-        "maximum": format_euros(dossier.maximum_amount) if dossier.maximum_amount is not None else "—",
-        "requested": format_euros(dossier.requested_amount) if dossier.requested_amount is not None else "—",
+        "maximum": format_euros(dossier.maximum_amount)
+        if dossier.maximum_amount is not None
+        else "—",
+        "requested": format_euros(dossier.requested_amount)
+        if dossier.requested_amount is not None
+        else "—",
         "total_cost": format_euros(dossier.total_cost) if dossier.total_cost is not None else "—",
         "cost_lines": list(dossier.cost_lines.all()),
         "partners": list(dossier.partners.all()),

@@ -73,7 +73,9 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(Action.SUBMIT, frozenset({State.DRAFT}), State.SUBMITTED, Actor.APPLICANT, "Déposer"),
+    Transition(
+        Action.SUBMIT, frozenset({State.DRAFT}), State.SUBMITTED, Actor.APPLICANT, "Déposer"
+    ),
     Transition(
         Action.WITHDRAW,
         frozenset({State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED}),

@@ -21,7 +21,7 @@ _n = count(1)
 
 REAL_CALL = "fitn7-axe3-puy-de-dome-2021"
 # Inside the real call's window: the first session (7 June 2021).
-IN_WINDOW = dt.datetime(2021, 6, 1, 10, 0, tzinfo=dt.timezone.utc)
+IN_WINDOW = dt.datetime(2021, 6, 1, 10, 0, tzinfo=dt.UTC)
 
 
 def agent(kind: str = "commune", code: str = "63040", name: str = "Billom", **fields) -> User:
@@ -78,7 +78,9 @@ def draft(user: User | None = None, call_slug: str = REAL_CALL) -> Dossier:
     )
 
 
-def complete(dossier: Dossier, user: User, *, cost: str = "8000", requested: str | None = None) -> Dossier:
+def complete(
+    dossier: Dossier, user: User, *, cost: str = "8000", requested: str | None = None
+) -> Dossier:
     """Fill every step so that the dossier can be submitted."""
     services.update(
         dossier,

@@ -71,7 +71,9 @@ def test_a_second_submission_changes_nothing_and_sends_nothing(
     ready, owner, django_capture_on_commit_callbacks
 ):
     first = submit_at(ready, owner, IN_WINDOW, django_capture_on_commit_callbacks)
-    again = submit_at(ready, owner, IN_WINDOW + dt.timedelta(seconds=1), django_capture_on_commit_callbacks)
+    again = submit_at(
+        ready, owner, IN_WINDOW + dt.timedelta(seconds=1), django_capture_on_commit_callbacks
+    )
     assert again.number == first.number and again.submitted_at == first.submitted_at
     assert len(mail.outbox) == 1
     assert Event.objects.filter(dossier=ready, action="submit").count() == 1
@@ -97,11 +99,15 @@ def test_numbers_follow_each_other_within_a_call(owner, django_capture_on_commit
 def test_the_session_follows_the_submission_in_paris_time(
     ready, owner, local, session, django_capture_on_commit_callbacks
 ):
-    submitted = submit_at(ready, owner, local.replace(tzinfo=PARIS), django_capture_on_commit_callbacks)
+    submitted = submit_at(
+        ready, owner, local.replace(tzinfo=PARIS), django_capture_on_commit_callbacks
+    )
     assert submitted.session.date == session
 
 
-def test_a_late_submission_is_refused_and_says_the_deadline(ready, owner, django_capture_on_commit_callbacks):
+def test_a_late_submission_is_refused_and_says_the_deadline(
+    ready, owner, django_capture_on_commit_callbacks
+):
     late = dt.datetime(2021, 7, 1, 0, 0, 0, tzinfo=PARIS)
     with pytest.raises(services.SubmissionRefused) as refused:
         submit_at(ready, owner, late, django_capture_on_commit_callbacks)
@@ -136,8 +142,15 @@ def test_a_project_under_the_cost_floor_cannot_be_submitted(owner):
 
 
 def test_engagement_after_the_deadline_is_refused_at_its_field(ready, owner):
-    services.update(ready, owner, Actor.APPLICANT, {"engagement_date": dt.date(2022, 1, 1), "end_date": dt.date(2022, 6, 1)})
-    assert ("calendrier", "engagement_date") in {(p.step, p.field) for p in services.problems(ready, at=IN_WINDOW)}
+    services.update(
+        ready,
+        owner,
+        Actor.APPLICANT,
+        {"engagement_date": dt.date(2022, 1, 1), "end_date": dt.date(2022, 6, 1)},
+    )
+    assert ("calendrier", "engagement_date") in {
+        (p.step, p.field) for p in services.problems(ready, at=IN_WINDOW)
+    }
     services.update(ready, owner, Actor.APPLICANT, {"engagement_date": dt.date(2021, 12, 31)})
     assert services.problems(ready, at=IN_WINDOW) == []
 
@@ -148,7 +161,12 @@ def test_edits_after_submission_are_recorded_and_stop_when_review_starts(
     submitted = submit_at(ready, owner, IN_WINDOW, django_capture_on_commit_callbacks)
     services.update(submitted, owner, Actor.APPLICANT, {"title": "Portail citoyen"})
     edit = submitted.events.get(kind=EventKind.EDITED)
-    assert edit.changes == {"Intitulé du projet": ["Portail citoyen et prise de rendez-vous en ligne", "Portail citoyen"]}
+    assert edit.changes == {
+        "Intitulé du projet": [
+            "Portail citoyen et prise de rendez-vous en ligne",
+            "Portail citoyen",
+        ]
+    }
     agent_of_state = reviewer()
     services.start_review(submitted, agent_of_state)
     submitted.refresh_from_db()
@@ -156,7 +174,9 @@ def test_edits_after_submission_are_recorded_and_stop_when_review_starts(
         services.update(submitted, owner, Actor.APPLICANT, {"title": "Autre"})
 
 
-def test_correction_round_trip_notifies_both_sides(ready, owner, django_capture_on_commit_callbacks):
+def test_correction_round_trip_notifies_both_sides(
+    ready, owner, django_capture_on_commit_callbacks
+):
     submitted = submit_at(ready, owner, IN_WINDOW, django_capture_on_commit_callbacks)
     mail.outbox.clear()
     instructor = reviewer()
@@ -182,7 +202,9 @@ def test_a_correction_request_needs_a_message(ready, owner, django_capture_on_co
         services.request_correction(submitted, reviewer(), "   ")
 
 
-def test_applicants_cannot_review_and_reviewers_cannot_submit(ready, owner, django_capture_on_commit_callbacks):
+def test_applicants_cannot_review_and_reviewers_cannot_submit(
+    ready, owner, django_capture_on_commit_callbacks
+):
     with pytest.raises(services.DossierNotFound):
         services.submit(ready, reviewer())  # a draft is invisible to reviewers
     submitted = submit_at(ready, owner, IN_WINDOW, django_capture_on_commit_callbacks)
@@ -225,7 +247,10 @@ def test_messages_go_to_the_other_side(ready, owner, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         services.post_message(submitted, instructor, "Pouvez-vous préciser le calendrier ?")
         services.post_message(submitted, owner, "Le devis sera signé en septembre.")
-    assert [m.to for m in mail.outbox] == [[owner.email, "claire.martin@mairie.example.fr"], [instructor.email]]
+    assert [m.to for m in mail.outbox] == [
+        [owner.email, "claire.martin@mairie.example.fr"],
+        [instructor.email],
+    ]
     with pytest.raises(services.NotEditable):
         services.post_message(submitted, owner, "   ")
 
@@ -251,7 +276,10 @@ def test_an_invitation_expires_after_14_days(ready, owner):
     with clock.frozen(IN_WINDOW):
         invitation = services.invite(ready, owner, "tard@mairie.example.fr")
     late = agent(email="tard@mairie.example.fr")
-    with clock.frozen(IN_WINDOW + dt.timedelta(days=14, seconds=1)), pytest.raises(services.NotEditable):
+    with (
+        clock.frozen(IN_WINDOW + dt.timedelta(days=14, seconds=1)),
+        pytest.raises(services.NotEditable),
+    ):
         services.accept_invitation(invitation.token, late)
     with clock.frozen(IN_WINDOW + dt.timedelta(days=13)):
         services.accept_invitation(invitation.token, late)

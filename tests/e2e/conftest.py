@@ -92,25 +92,6 @@ def page(browser, server_url):
 
 
 @pytest.fixture
-def committed_db(transactional_db, django_db_blocker):
-    """For journeys where the server must see the test's own rows and run on-commit work.
-
-    Rows are committed for real (on PostgreSQL the server has its own connection), and the
-    tables are emptied afterwards, reference data included: reload it if an earlier journey of
-    this kind emptied it. Such journeys run after the others (see tests/conftest.py).
-    """
-    from django.core.management import call_command
-
-    from guichet.calls.models import Call
-    from guichet.territories.models import Commune
-
-    if not Commune.objects.exists():
-        call_command("load_territories", verbosity=0)
-    if not Call.objects.exists():
-        call_command("load_calls", verbosity=0)
-
-
-@pytest.fixture
 def signed_in(browser, server_url):
     """A browser page signed in as ``user``, through a session made on the server side."""
     from django.test import Client
@@ -120,7 +101,9 @@ def signed_in(browser, server_url):
     def open_page(user):
         client = Client()
         client.force_login(user)
-        context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", base_url=server_url)
+        context = browser.new_context(
+            locale="fr-FR", timezone_id="Europe/Paris", base_url=server_url
+        )
         context.set_default_timeout(10_000)
         context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server_url}]

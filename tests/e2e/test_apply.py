@@ -4,7 +4,6 @@ submission and its receipt, a correction asked and answered, and the withdrawal.
 import datetime as dt
 import re
 
-import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
@@ -43,20 +42,34 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
     # Projet: half of it, then a reload: nothing is lost.
     expect(page.get_by_role("heading", name=re.compile("^Projet"))).to_be_visible()
     page.get_by_label("Intitulé du projet").fill("Prise de rendez-vous en ligne pour l’état civil")
-    page.get_by_label("Résumé du projet").fill("Les habitants prennent rendez-vous sans se déplacer.")
+    page.get_by_label("Résumé du projet").fill(
+        "Les habitants prennent rendez-vous sans se déplacer."
+    )
     page.locator("label[for=id_category_2]").click()
     saved(page)
     page.reload()
-    expect(page.get_by_label("Intitulé du projet")).to_have_value("Prise de rendez-vous en ligne pour l’état civil")
+    expect(page.get_by_label("Intitulé du projet")).to_have_value(
+        "Prise de rendez-vous en ligne pour l’état civil"
+    )
     expect(page.get_by_label(re.compile("Les habitants prennent"))).to_have_count(0)
-    expect(page.get_by_label("Résumé du projet")).to_have_value("Les habitants prennent rendez-vous sans se déplacer.")
+    expect(page.get_by_label("Résumé du projet")).to_have_value(
+        "Les habitants prennent rendez-vous sans se déplacer."
+    )
     expect(page.locator("#id_category_2")).to_be_checked()
     page.locator("label[for=id_examples_0]").click()
-    page.get_by_label("Description du projet").fill("Un module de rendez-vous relié au logiciel d’état civil.")
-    page.get_by_label("Effet attendu sur la vie quotidienne des habitants").fill("Moins d’attente au guichet.")
+    page.get_by_label("Description du projet").fill(
+        "Un module de rendez-vous relié au logiciel d’état civil."
+    )
+    page.get_by_label("Effet attendu sur la vie quotidienne des habitants").fill(
+        "Moins d’attente au guichet."
+    )
     page.locator("label[for=id_participatory_1]").click()  # non
-    page.get_by_label("En quoi le projet est-il innovant ?").fill("Première commune du canton à le proposer.")
-    page.get_by_label("Pourquoi cette solution numérique ?").fill("Solution libre déjà utilisée par la communauté de communes.")
+    page.get_by_label("En quoi le projet est-il innovant ?").fill(
+        "Première commune du canton à le proposer."
+    )
+    page.get_by_label("Pourquoi cette solution numérique ?").fill(
+        "Solution libre déjà utilisée par la communauté de communes."
+    )
     page.get_by_label("Nombre d’agents formés ou équipés").fill("3")
     page.get_by_label("Nombre d’usagers touchés").fill("4 700")
     page.get_by_label("Gouvernance du projet").fill("Le maire et la secrétaire de mairie.")
@@ -79,8 +92,12 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
 
     # Calendrier: a date after the engagement deadline is announced before submission.
     rules = call.rules
-    page.get_by_label(re.compile("Date d’engagement")).fill((rules.engagement_deadline + dt.timedelta(days=1)).isoformat())
-    page.get_by_label(re.compile("Date de fin")).fill((rules.engagement_deadline + dt.timedelta(days=90)).isoformat())
+    page.get_by_label(re.compile("Date d’engagement")).fill(
+        (rules.engagement_deadline + dt.timedelta(days=1)).isoformat()
+    )
+    page.get_by_label(re.compile("Date de fin")).fill(
+        (rules.engagement_deadline + dt.timedelta(days=90)).isoformat()
+    )
     expect(page.locator("#engagement-warning")).to_contain_text("Date d’engagement trop tardive")
     engaged = min(rules.engagement_deadline, clock.today() + dt.timedelta(days=20))
     page.get_by_label(re.compile("Date d’engagement")).fill(engaged.isoformat())
@@ -103,7 +120,9 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
         ("bank_details", "rib.png", png_upload().read(), "image/png"),
     ]:
         page.get_by_label("Nature de la pièce").select_option(kind)
-        page.get_by_label(re.compile("^Fichier")).set_input_files({"name": name, "mimeType": mime, "buffer": content})
+        page.get_by_label(re.compile("^Fichier")).set_input_files(
+            {"name": name, "mimeType": mime, "buffer": content}
+        )
         page.get_by_role("button", name="Joindre ce fichier").click()
         expect(page.get_by_role("link", name=name)).to_be_visible()
     page.get_by_role("link", name="Continuer").click()
@@ -120,16 +139,20 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
     # The receipt: an e-mail with the PDF, also downloadable from the dossier's page.
     receipts = [m for m in mail.outbox if "Accusé de réception" in m.subject]
     assert len(receipts) == 1 and secretary.email in receipts[0].to
-    (name, content, mimetype), = receipts[0].attachments
+    ((name, content, mimetype),) = receipts[0].attachments
     assert mimetype == "application/pdf" and content.startswith(b"%PDF")
     page.reload()
     expect(page.get_by_role("link", name=re.compile("Accusé de réception"))).to_be_visible()
 
     # The reviewer asks for a correction; the mairie fixes the budget and sends it back.
     instructor = reviewer()
-    services.request_correction(dossier, instructor, "Merci de joindre le devis signé et de préciser le fournisseur.")
+    services.request_correction(
+        dossier, instructor, "Merci de joindre le devis signé et de préciser le fournisseur."
+    )
     page.reload()
-    expect(page.get_by_role("heading", name="Le service instructeur demande des corrections")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Le service instructeur demande des corrections")
+    ).to_be_visible()
     expect(page.get_by_role("alert").get_by_text("Merci de joindre le devis signé")).to_be_visible()
     page.get_by_role("link", name="Corriger le dossier").click()
     page.goto(page.url.replace("/porteur/", "/budget/"))

@@ -59,7 +59,9 @@ def test_a_reviewer_sees_the_dossier_with_its_verdict_and_pieces(client, submitt
     assert submitted.number in page
     assert "montant maximal 5\u00a0000\u00a0€" in page
     assert "devis-signe.pdf" in page
-    response = client.get(reverse("backoffice:attachment", args=[submitted.uuid, submitted.attachments.first().pk]))
+    response = client.get(
+        reverse("backoffice:attachment", args=[submitted.uuid, submitted.attachments.first().pk])
+    )
     assert response.status_code == 200
 
 
@@ -77,7 +79,9 @@ def test_a_correction_request_needs_a_message_then_reaches_the_team(
     submitted.refresh_from_db()
     assert submitted.state == State.CORRECTION_REQUESTED
     (message,) = mail.outbox
-    assert message.subject.endswith(f"Dossier {submitted.number} : des corrections vous sont demandées")
+    assert message.subject.endswith(
+        f"Dossier {submitted.number} : des corrections vous sont demandées"
+    )
     assert "Le devis n’est pas signé." in message.body
 
 
@@ -90,7 +94,9 @@ def test_starting_the_review_freezes_the_dossier(client, submitted):
     assert "impossible" in again.content.decode()
 
 
-def test_a_reviewer_message_with_a_file_reaches_the_team(client, submitted, django_capture_on_commit_callbacks):
+def test_a_reviewer_message_with_a_file_reaches_the_team(
+    client, submitted, django_capture_on_commit_callbacks
+):
     client.force_login(reviewer())
     url = reverse("backoffice:message-post", args=[submitted.uuid])
     bad = client.post(url, {"body": "Voici le modèle", "file": pdf_upload("modele.docx")})

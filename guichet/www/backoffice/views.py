@@ -53,7 +53,9 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
         .order_by("-submitted_at", "-id")
     )
     page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
-    return render(request, "backoffice/dossier_list.html", {"title": "Dossiers à instruire", "page": page})
+    return render(
+        request, "backoffice/dossier_list.html", {"title": "Dossiers à instruire", "page": page}
+    )
 
 
 def _page(dossier: Dossier, **extra: Any) -> dict[str, Any]:
@@ -92,7 +94,9 @@ def start_review(request: HttpRequest, uuid: Any) -> HttpResponse:
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "L’instruction du dossier est commencée : le porteur ne peut plus le modifier.")
+        messages.success(
+            request, "L’instruction du dossier est commencée : le porteur ne peut plus le modifier."
+        )
     return redirect("backoffice:dossier", dossier.uuid)
 
 
@@ -109,7 +113,9 @@ def request_correction(request: HttpRequest, uuid: Any) -> HttpResponse:
         else:
             messages.success(request, "La demande de corrections est envoyée au porteur.")
             return redirect("backoffice:dossier", dossier.uuid)
-    return render(request, "backoffice/dossier.html", _page(dossier, correction_form=form), status=422)
+    return render(
+        request, "backoffice/dossier.html", _page(dossier, correction_form=form), status=422
+    )
 
 
 @login_required
@@ -139,9 +145,13 @@ def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> 
 
 
 @login_required
-def message_attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpResponse:
+def message_attachment_download(
+    request: HttpRequest, uuid: Any, attachment_id: int
+) -> HttpResponse:
     dossier = _dossier(request, uuid)
-    attachment = MessageAttachment.objects.filter(message__dossier=dossier, pk=attachment_id).first()
+    attachment = MessageAttachment.objects.filter(
+        message__dossier=dossier, pk=attachment_id
+    ).first()
     if attachment is None:
         raise Http404("Fichier introuvable")
     return file_response(attachment, inline=request.GET.get("apercu") == "1")
