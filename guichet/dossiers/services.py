@@ -30,8 +30,8 @@ from .models import (
     Event,
     EventKind,
     Invitation,
-    Membership,
     MemberRole,
+    Membership,
     Message,
     Partner,
     SubmissionCounter,
@@ -92,7 +92,9 @@ def get_for(user: User, dossier_uuid: Any) -> tuple[Dossier, Actor]:
 
 
 def applicant_of(dossier: Dossier) -> Applicant:
-    return to_applicant(dossier.applicant_kind, dossier.applicant_code, dossier.call.reference_vintage)
+    return to_applicant(
+        dossier.applicant_kind, dossier.applicant_code, dossier.call.reference_vintage
+    )
 
 
 def partners_of(dossier: Dossier) -> tuple[Applicant, ...]:
@@ -170,7 +172,9 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def update(dossier: Dossier, user: User, actor: Actor, values: dict[str, Any]) -> dict[str, list[str]]:
+def update(
+    dossier: Dossier, user: User, actor: Actor, values: dict[str, Any]
+) -> dict[str, list[str]]:
     """Save these field values. After submission, every change is recorded in the history.
 
     Returns the changes as {field label: [before, after]}.
@@ -194,7 +198,9 @@ def update(dossier: Dossier, user: User, actor: Actor, values: dict[str, Any]) -
     return changes
 
 
-def replace_cost_lines(dossier: Dossier, user: User, actor: Actor, lines: list[dict[str, Any]]) -> None:
+def replace_cost_lines(
+    dossier: Dossier, user: User, actor: Actor, lines: list[dict[str, Any]]
+) -> None:
     """The budget's cost lines become exactly ``lines`` (dicts of CostLine fields)."""
     _require_editable(dossier, actor)
     with transaction.atomic():
@@ -221,14 +227,20 @@ def _line_text(line: dict[str, Any]) -> str:
     return f"{line['nature']}{supplier} : {format_euros(Decimal(line['amount_excl_vat']))} HT"
 
 
-def replace_partners(dossier: Dossier, user: User, actor: Actor, partners: list[dict[str, str]]) -> None:
+def replace_partners(
+    dossier: Dossier, user: User, actor: Actor, partners: list[dict[str, str]]
+) -> None:
     """The joint project's partners become exactly ``partners`` (kind, code, role)."""
     _require_editable(dossier, actor)
     vintage = dossier.call.reference_vintage
     rows = []
     for p in partners:
         applicant = to_applicant(p["kind"], p["code"], vintage)
-        rows.append(Partner(dossier=dossier, kind=p["kind"], code=p["code"], name=applicant.name, role=p["role"]))
+        rows.append(
+            Partner(
+                dossier=dossier, kind=p["kind"], code=p["code"], name=applicant.name, role=p["role"]
+            )
+        )
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
         _require_editable(locked, actor)
@@ -260,8 +272,16 @@ REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("projet", "summary", "Résumez le projet."),
     ("projet", "category", "Choisissez la catégorie du projet."),
     ("projet", "description", "Décrivez le projet."),
-    ("projet", "daily_life_effect", "Décrivez l’effet attendu sur la vie quotidienne des habitants."),
-    ("projet", "participatory", "Dites si le besoin a été identifié par une démarche participative."),
+    (
+        "projet",
+        "daily_life_effect",
+        "Décrivez l’effet attendu sur la vie quotidienne des habitants.",
+    ),
+    (
+        "projet",
+        "participatory",
+        "Dites si le besoin a été identifié par une démarche participative.",
+    ),
     ("projet", "innovation", "Dites ce que le projet a d’innovant."),
     ("projet", "solution_choice", "Expliquez le choix de cette solution numérique."),
     ("projet", "agents_reached", "Indiquez le nombre d’agents formés ou équipés."),
@@ -301,10 +321,17 @@ def problems(dossier: Dossier, *, at: dt.datetime | None = None) -> list[Problem
     v = verdict(dossier, submitted_at=at or clock.now())
     for check in v.checks:
         if check.status is Status.FAILED:
-            step, name = RULE_FIELDS.get(check.rule.split("-")[0] if check.rule.startswith("CAT") else check.rule, ("recapitulatif", "verdict"))
+            step, name = RULE_FIELDS.get(
+                check.rule.split("-")[0] if check.rule.startswith("CAT") else check.rule,
+                ("recapitulatif", "verdict"),
+            )
             found.append(Problem(step, name, check.message))
     maximum = maximum_for(dossier)
-    if dossier.requested_amount is not None and maximum is not None and dossier.requested_amount > maximum:
+    if (
+        dossier.requested_amount is not None
+        and maximum is not None
+        and dossier.requested_amount > maximum
+    ):
         found.append(
             Problem(
                 "budget", "requested_amount",
@@ -382,7 +409,9 @@ def _arrondissement(dossier: Dossier) -> str:
 # ---------------------------------------------------------------- the other transitions
 
 
-def _apply(dossier: Dossier, user: User, action: Action, actor: Actor, summary: str, message: str = "") -> None:
+def _apply(
+    dossier: Dossier, user: User, action: Action, actor: Actor, summary: str, message: str = ""
+) -> None:
     transition = find(action, dossier.state_enum, actor)
     before = dossier.state
     dossier.state = transition.target
@@ -393,7 +422,9 @@ def _apply(dossier: Dossier, user: User, action: Action, actor: Actor, summary: 
     )  # fmt: skip
 
 
-def _transition(dossier: Dossier, user: User, action: Action, summary: str, message: str = "") -> Dossier:
+def _transition(
+    dossier: Dossier, user: User, action: Action, summary: str, message: str = ""
+) -> Dossier:
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
         actor = actor_for(user, locked)
@@ -459,7 +490,11 @@ def post_message(dossier: Dossier, user: User, body: str, files: list[Any] = ())
 
     with transaction.atomic():
         message = Message.objects.create(
-            dossier=dossier, author=user, from_applicant=actor is Actor.APPLICANT, body=body, sent_at=clock.now()
+            dossier=dossier,
+            author=user,
+            from_applicant=actor is Actor.APPLICANT,
+            body=body,
+            sent_at=clock.now(),
         )
         for f in files:
             attach_to_message(message, f, user)
@@ -489,14 +524,18 @@ def accept_invitation(token: Any, user: User) -> Dossier:
     """Join the dossier's team. The invitation is for one e-mail address, valid 14 days, once."""
     with transaction.atomic():
         try:
-            invitation = Invitation.objects.select_for_update().select_related("dossier").get(token=token)
+            invitation = (
+                Invitation.objects.select_for_update().select_related("dossier").get(token=token)
+            )
         except (Invitation.DoesNotExist, ValueError, TypeError, ValidationError):
             raise DossierNotFound from None
         if invitation.email.lower() != user.email.lower():
             raise NotEditable(
                 "Cette invitation a été envoyée à une autre adresse électronique que la vôtre."
             )
-        if invitation.accepted_at is None and clock.now() - invitation.created_at > dt.timedelta(days=INVITATION_DAYS):
+        if invitation.accepted_at is None and clock.now() - invitation.created_at > dt.timedelta(
+            days=INVITATION_DAYS
+        ):
             raise NotEditable("Cette invitation a expiré : demandez-en une nouvelle.")
         dossier = invitation.dossier
         if invitation.accepted_at is None:
@@ -509,12 +548,16 @@ def accept_invitation(token: Any, user: User) -> Dossier:
             except IntegrityError:
                 pass  # already a member
             else:
-                _event(dossier, user, EventKind.MEMBER, f"{user.email} a rejoint l’équipe du dossier")
+                _event(
+                    dossier, user, EventKind.MEMBER, f"{user.email} a rejoint l’équipe du dossier"
+                )
     return dossier
 
 
 def _event(dossier: Dossier, user: User | None, kind: str, summary: str, **fields: Any) -> Event:
-    return Event.objects.create(dossier=dossier, actor=user, at=clock.now(), kind=kind, summary=summary, **fields)
+    return Event.objects.create(
+        dossier=dossier, actor=user, at=clock.now(), kind=kind, summary=summary, **fields
+    )
 
 
 # ---------------------------------------------------------------- the committee
@@ -525,7 +568,9 @@ def propose(dossier: Dossier, user: User, message: str = "") -> Dossier:
     return _transition(dossier, user, Action.PROPOSE, "Dossier proposé au comité", message)
 
 
-def _record_decision(dossier: Dossier, user: User, action: Action, summary: str, message: str) -> Dossier:
+def _record_decision(
+    dossier: Dossier, user: User, action: Action, summary: str, message: str
+) -> Dossier:
     """An agent of the préfecture records the committee's decision (the committee has no account)."""
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
