@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "guichet.www.public",
     "guichet.documents",
     "guichet.dossiers",
+    "guichet.review",
     "guichet.www.applicant",
 ]
 

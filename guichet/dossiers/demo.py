@@ -795,10 +795,15 @@ class Builder:
             first_name="Hélène",
             last_name="Roussel",
             function="Instructrice — Préfecture du Puy-de-Dôme",
-            is_staff=True,
+            is_staff=False,
             email_confirmed_at=self.time.opens - dt.timedelta(days=10),
         )
-        self.accounts.append((REVIEWER_EMAIL, "instructrice de la préfecture (dossiers déposés)"))
+        from guichet.review.models import AgentRole, Role
+
+        AgentRole.objects.get_or_create(user=user, call=self.call, role=Role.REVIEWER)
+        self.accounts.append(
+            (REVIEWER_EMAIL, "instructrice de la préfecture (tout le département)")
+        )
         return user
 
     def applicant(self, target: Target, joined: dt.datetime) -> User:

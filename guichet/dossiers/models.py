@@ -96,6 +96,25 @@ class Dossier(models.Model):
         "montant forfaitaire", max_digits=12, decimal_places=2, null=True, blank=True
     )
     population_used = models.PositiveIntegerField("population retenue", null=True, blank=True)
+    # Set when a reviewer corrects the population of the reference data (the history keeps who).
+    population_justification = models.TextField("justification de la population", blank=True)
+
+    # Instruction (kept here, beside the dossier, so that lists filter and sort without joins).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_dossiers",
+        verbose_name="instructeur",
+    )
+    score_average = models.DecimalField(
+        "note moyenne", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    opinion = models.CharField("avis", max_length=20, blank=True)
+    proposed_amount = models.DecimalField(
+        "montant proposé", max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     saved_at = models.DateTimeField("enregistré le", auto_now=True)
@@ -106,6 +125,8 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["call", "state"]),
             models.Index(fields=["applicant_kind", "applicant_code"]),
+            models.Index(fields=["call", "arrondissement_code", "state"]),
+            models.Index(fields=["call", "submitted_at"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -277,6 +298,8 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", "Pièce jointe"
     INVITATION = "invitation", "Invitation"
     MEMBER = "member", "Membre ajouté"
+    ASSIGNMENT = "assignment", "Affectation"
+    REVIEW = "review", "Instruction"
 
 
 class Event(models.Model):

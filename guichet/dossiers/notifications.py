@@ -35,15 +35,17 @@ def team_addresses(dossier: Dossier) -> list[str]:
 
 
 def reviewer_addresses(dossier: Dossier) -> list[str]:
-    """The agents who have acted on the dossier as reviewers (the back-office adds routing)."""
+    """The dossier's reviewer, and the agents of the préfecture who have acted on it."""
     member_ids = set(dossier.memberships.values_list("user_id", flat=True))
-    emails = (
-        dossier.events.filter(actor__is_staff=True, actor__is_active=True)
+    emails = set(
+        dossier.events.filter(actor__is_active=True)
         .exclude(actor_id__in=member_ids)
+        .exclude(actor__isnull=True)
         .values_list("actor__email", flat=True)
-        .distinct()
     )
-    return sorted(set(emails))
+    if dossier.assignee_id and dossier.assignee.is_active:
+        emails.add(dossier.assignee.email)
+    return sorted(emails)
 
 
 def dossier_submitted(dossier: Dossier) -> None:

@@ -1,8 +1,8 @@
 """Who may see and act on a dossier.
 
-Members of a dossier's team see it; reviewers see every submitted dossier of the calls they review.
-Anybody else gets "not found" (404), never "forbidden": the existence of a dossier is not revealed.
-Until the back-office defines reviewer roles by arrondissement, a reviewer is a staff agent.
+Members of a dossier's team see it; reviewers and programme managers act on the submitted dossiers
+routed to them (``guichet.review.permissions``: roles by call and arrondissement). Anybody else gets
+"not found" (404), never "forbidden": the existence of a dossier is not revealed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def is_member(user: User, dossier: Dossier) -> bool:
 
 
 def is_reviewer(user: User, dossier: Dossier) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    from guichet.review.permissions import Do, can
+
+    return can(user, Do.START_REVIEW, dossier)
 
 
 def actor_for(user: User, dossier: Dossier) -> Actor | None:

@@ -6,6 +6,7 @@ queues its e-mails for after the commit. Views only translate requests into thes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,9 +93,13 @@ def get_for(user: User, dossier_uuid: Any) -> tuple[Dossier, Actor]:
 
 
 def applicant_of(dossier: Dossier) -> Applicant:
-    return to_applicant(
+    """The lead collectivité as the rules see it, with the population a reviewer corrected."""
+    applicant = to_applicant(
         dossier.applicant_kind, dossier.applicant_code, dossier.call.reference_vintage
     )
+    if dossier.population_justification and dossier.population_used is not None:
+        applicant = dataclasses.replace(applicant, population=dossier.population_used)
+    return applicant
 
 
 def partners_of(dossier: Dossier) -> tuple[Applicant, ...]:
@@ -385,6 +390,9 @@ def submit(dossier: Dossier, user: User) -> Dossier:
         locked.population_used = v.applicant.population
         locked.arrondissement_code = _arrondissement(locked)
         _apply(locked, user, Action.SUBMIT, actor, "Dossier déposé")
+        from guichet.review.services import route
+
+        route(locked)
         notifications.dossier_submitted(locked)
     return locked
 

@@ -40,15 +40,22 @@ def agent(kind: str = "commune", code: str = "63040", name: str = "Billom", **fi
     return user
 
 
-def reviewer(**fields) -> User:
-    return User.objects.create_user(
+def reviewer(*, role: str = "reviewer", arrondissements: tuple[str, ...] = (), **fields) -> User:
+    """An agent of the préfecture with ``role`` in every call (the whole département by default)."""
+    from guichet.review.models import AgentRole
+
+    user = User.objects.create_user(
         email=fields.pop("email", f"instructeur{next(_n)}@puy-de-dome.gouv.fr"),
         password="Un-mot-de-passe-solide-42",
         first_name="Paul",
         last_name="Instructeur",
-        is_staff=True,
         **fields,
     )
+    for call in Call.objects.all():
+        AgentRole.objects.create(
+            user=user, call=call, role=role, arrondissements=list(arrondissements)
+        )
+    return user
 
 
 def pdf_bytes() -> bytes:

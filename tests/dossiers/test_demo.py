@@ -73,7 +73,7 @@ def test_the_command_fills_the_demo_call_with_dossiers_in_every_state(
     assert "61/61 dossiers…" in text
     assert demo.PASSWORD in text and demo.REVIEWER_EMAIL in text
     reviewer = authenticate(email=demo.REVIEWER_EMAIL, password=demo.PASSWORD)
-    assert reviewer is not None and reviewer.is_staff
+    assert reviewer is not None and reviewer.agent_roles.filter(role="reviewer").exists()
     applicant = dossiers[0].created_by
     assert applicant.email in text and applicant.email.endswith("@demo.guichet.fr")
     assert authenticate(email=applicant.email, password=demo.PASSWORD) == applicant

@@ -329,7 +329,7 @@ def proconnect_callback(request: HttpRequest) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[PROCONNECT_ID_TOKEN] = identity.id_token
     next_url = _safe_next(request, flow.get("next"))
-    if not user.profile_complete and not user.is_staff:
+    if not user.profile_complete and not user.is_staff and not user.agent_roles.exists():
         query = urlencode({"next": next_url})
         return redirect(f"{reverse('accounts:complete-profile')}?{query}")
     return redirect(next_url)

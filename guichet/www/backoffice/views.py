@@ -1,7 +1,7 @@
 """The reviewers' space (first slice): the submitted dossiers, a dossier with its history and
 messages, starting the review and requesting corrections.
 
-Reviewers are staff agents until the back-office brings roles by arrondissement. Anybody else
+Agents see what their roles in each call allow (``guichet.review.permissions``). Anybody else
 gets a 404 here, as for a dossier they may not see.
 """
 
@@ -21,37 +21,32 @@ from django.views.decorators.http import require_POST
 from guichet.documents.http import file_response
 from guichet.dossiers import services
 from guichet.dossiers.models import Attachment, Dossier, MessageAttachment, PieceKind
-from guichet.dossiers.workflow import Action, Actor, State, TransitionRefused, available
+from guichet.dossiers.workflow import Action, Actor, TransitionRefused, available
+from guichet.review.permissions import Do, calls_of, can, visible_dossiers
 from guichet.www.applicant.follow_views import MessageWithFilesForm
 
 from .forms import CorrectionForm
 
 
-def _reviewer_only(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+def _agent_only(request: HttpRequest) -> None:
+    if not calls_of(request.user).exists():  # type: ignore[arg-type]
         raise Http404("Page introuvable")
 
 
 def _dossier(request: HttpRequest, uuid: Any) -> Dossier:
-    _reviewer_only(request)
-    try:
-        dossier, actor = services.get_for(request.user, uuid)  # type: ignore[arg-type]
-    except services.DossierNotFound:
-        raise Http404("Dossier introuvable") from None
-    if actor is not Actor.REVIEWER:
+    dossier = Dossier.objects.select_related("call", "session").filter(uuid=uuid).first()
+    if dossier is None or not can(request.user, Do.VIEW, dossier):  # type: ignore[arg-type]
         raise Http404("Dossier introuvable")
     return dossier
 
 
 @login_required
 def dossier_list(request: HttpRequest) -> HttpResponse:
-    _reviewer_only(request)
-    dossiers = (
-        Dossier.objects.exclude(state=State.DRAFT)
-        .select_related("call", "session")
-        .order_by("-submitted_at", "-id")
-    )
+    _agent_only(request)
+    visible = Dossier.objects.none()
+    for call in calls_of(request.user):  # type: ignore[arg-type]
+        visible |= visible_dossiers(request.user, call)  # type: ignore[arg-type]
+    dossiers = visible.select_related("call", "session").order_by("-submitted_at", "-id")
     page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
     return render(
         request, "backoffice/dossier_list.html", {"title": "Dossiers à instruire", "page": page}

@@ -45,6 +45,13 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             role = "gestionnaire du programme (administration)" if superuser else "agent"
+            if superuser:
+                from guichet.calls.models import Call
+                from guichet.review.models import AgentRole, Role
+
+                for call in Call.objects.all():
+                    AgentRole.objects.get_or_create(user=user, call=call, role=Role.MANAGER)
+                role += ", gestionnaire de chaque appel"
             self.stdout.write(f"  {email} / {password} — {role}")
 
         vintage = current_vintage()

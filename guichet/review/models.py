@@ -1,0 +1,166 @@
+"""The préfecture's side of a call: agents' roles, routing, scores, opinions and private notes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from guichet import clock
+from guichet.calls.models import Call
+from guichet.dossiers.models import Dossier
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", "Instructeur"
+    MANAGER = "manager", "Gestionnaire de l’appel"
+    COMMITTEE = "committee", "Membre du comité"
+    AUDITOR = "auditor", "Auditeur (lecture seule)"
+
+
+class AgentRole(models.Model):
+    """What one agent may do in one call. A reviewer covers some arrondissements, or the whole
+    département when ``arrondissements`` is empty (the préfecture's team, which also receives the
+    dossiers of départements and régions)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_roles"
+    )
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="agent_roles")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    arrondissements = models.JSONField("arrondissements", default=list, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "rôle d’agent"
+        verbose_name_plural = "rôles d’agents"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "call", "role"], name="agent_role_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} — {self.call}"
+
+    @property
+    def whole_departement(self) -> bool:
+        return not self.arrondissements
+
+
+class Assignment(models.Model):
+    """Who instructs a dossier: its arrondissement's team, and possibly one named reviewer.
+
+    The current one has ``ended_at`` NULL; earlier ones are kept as the routing history.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="assignments")
+    arrondissement_code = models.CharField("arrondissement", max_length=4, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=clock.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField("motif", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "affectation"
+        ordering = ["dossier", "assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=Q(ended_at__isnull=True),
+                name="one_current_assignment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} → {self.reviewer or self.arrondissement_code or 'préfecture'}"
+
+
+class Score(models.Model):
+    """One reviewer's mark on one criterion of the call's grid, with a comment."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="scores")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scores"
+    )
+    criterion = models.CharField("critère", max_length=50)
+    value = models.PositiveSmallIntegerField("note")
+    comment = models.TextField("commentaire", max_length=2000, blank=True)
+    scored_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "note"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "reviewer", "criterion"], name="score_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion} : {self.value}"
+
+
+class OpinionKind(models.TextChoices):
+    FAVOURABLE = "favourable", "Favorable"
+    RESERVED = "reserved", "Réservé"
+    UNFAVOURABLE = "unfavourable", "Défavorable"
+
+
+class Opinion(models.Model):
+    """A reviewer's opinion and proposed amount; the latest one is what goes to the committee."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="opinions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opinions"
+    )
+    kind = models.CharField("avis", max_length=20, choices=OpinionKind.choices)
+    proposed_amount = models.DecimalField("montant proposé", max_digits=12, decimal_places=2)
+    maximum_amount = models.DecimalField("montant maximal", max_digits=12, decimal_places=2)
+    justification = models.TextField("justification", max_length=5000, blank=True)
+    given_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "avis"
+        verbose_name_plural = "avis"
+        ordering = ["dossier", "given_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposed_amount__gte=0)
+                & Q(proposed_amount__lte=models.F("maximum_amount")),
+                name="opinion_amount_within_maximum",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_amount=models.F("maximum_amount")) | ~Q(justification=""),
+                name="opinion_modulation_justified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.proposed_amount} €"
+
+
+class PrivateNote(models.Model):
+    """A note between agents of the préfecture; the applicant never sees it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="private_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("note", max_length=5000)
+    written_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = "note privée"
+        verbose_name_plural = "notes privées"
+        ordering = ["dossier", "written_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:50]

@@ -1,0 +1,102 @@
+"""Who may do what on a call's dossiers, from the agents' roles.
+
+One matrix (``ALLOWED``) says which role may take which action; a reviewer acts only on the
+dossiers routed to the arrondissements they cover (all of them when they cover the whole
+département). Anybody without a role on the dossier's call gets a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from guichet.dossiers.models import Dossier
+from guichet.dossiers.workflow import State
+
+from .models import AgentRole, Role
+
+if TYPE_CHECKING:
+    from guichet.accounts.models import User
+    from guichet.calls.models import Call
+
+
+class Do(StrEnum):
+    VIEW = "view"
+    START_REVIEW = "start_review"
+    REQUEST_CORRECTION = "request_correction"
+    MESSAGE = "message"
+    NOTE = "note"
+    SCORE = "score"
+    PROPOSE = "propose"
+    CORRECT_POPULATION = "correct_population"
+    ASSIGN = "assign"
+    EXPORT = "export"
+    MANAGE_AGENTS = "manage_agents"
+    VOTE = "vote"
+
+
+_REVIEW = {
+    Do.VIEW, Do.START_REVIEW, Do.REQUEST_CORRECTION, Do.MESSAGE, Do.NOTE, Do.SCORE, Do.PROPOSE,
+    Do.CORRECT_POPULATION, Do.EXPORT,
+}  # fmt: skip
+ALLOWED: dict[Role, frozenset[Do]] = {
+    Role.REVIEWER: frozenset(_REVIEW),
+    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS}),
+    Role.COMMITTEE: frozenset({Do.VIEW, Do.VOTE, Do.EXPORT}),
+    Role.AUDITOR: frozenset({Do.VIEW, Do.EXPORT}),
+}
+
+# Roles that see every dossier of the call, whatever its arrondissement.
+CALL_WIDE = {Role.MANAGER, Role.COMMITTEE, Role.AUDITOR}
+
+
+def roles(user: User, call: Call | int) -> list[AgentRole]:
+    if not (user.is_authenticated and user.is_active):
+        return []
+    call_id = call if isinstance(call, int) else call.pk
+    cache = getattr(user, "_agent_roles", None)
+    if cache is None:
+        cache = {}
+        for r in AgentRole.objects.filter(user=user):
+            cache.setdefault(r.call_id, []).append(r)
+        user._agent_roles = cache  # type: ignore[attr-defined]
+    return cache.get(call_id, [])
+
+
+def covers(role: AgentRole, arrondissement_code: str) -> bool:
+    if Role(role.role) in CALL_WIDE or role.whole_departement:
+        return True
+    return arrondissement_code in role.arrondissements
+
+
+def can(user: User, action: Do, dossier: Dossier) -> bool:
+    """May ``user`` take ``action`` on ``dossier``? Drafts belong to their team only."""
+    if dossier.state == State.DRAFT:
+        return False
+    return any(
+        action in ALLOWED[Role(r.role)] and covers(r, dossier.arrondissement_code)
+        for r in roles(user, dossier.call_id)
+    )
+
+
+def can_in_call(user: User, action: Do, call: Call) -> bool:
+    return any(action in ALLOWED[Role(r.role)] for r in roles(user, call))
+
+
+def calls_of(user: User) -> QuerySet:
+    from guichet.calls.models import Call
+
+    return Call.objects.filter(agent_roles__user=user).distinct()
+
+
+def visible_dossiers(user: User, call: Call) -> QuerySet[Dossier]:
+    """The call's submitted dossiers this agent may see, as one filter (no query per dossier)."""
+    condition = Q(pk__in=[])
+    for r in roles(user, call):
+        if Role(r.role) in CALL_WIDE or r.whole_departement:
+            condition = Q()
+            break
+        condition |= Q(arrondissement_code__in=r.arrondissements)
+    return Dossier.objects.filter(condition, call=call).exclude(state=State.DRAFT)

@@ -1,0 +1,321 @@
+"""The préfecture's work on a dossier: routing, assignment, scores, opinion and proposal, notes,
+population corrections, and the same actions in bulk.
+
+Each function checks the agent's right (``permissions.can``), changes the dossier in one
+transaction and writes the history line; a dossier the agent may not see raises DossierNotFound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from guichet import clock
+from guichet.dossiers import services as dossiers
+from guichet.dossiers.models import Dossier, Event
+from guichet.dossiers.workflow import State, TransitionRefused
+from guichet.rules.grants import ModulationError, modulate
+from guichet.rules.money import format_euros, format_int
+from guichet.rules.parameters import ScoringGrid
+
+from .models import AgentRole, Assignment, Opinion, OpinionKind, PrivateNote, Role, Score
+from .permissions import Do, can
+
+if TYPE_CHECKING:
+    from guichet.accounts.models import User
+
+
+class ReviewRefused(Exception):
+    """The action is refused; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _require(user: User, action: Do, dossier: Dossier) -> None:
+    if not can(user, action, dossier):
+        if can(user, Do.VIEW, dossier):
+            raise ReviewRefused("Votre rôle ne permet pas cette action sur ce dossier.")
+        raise dossiers.DossierNotFound
+
+
+# ---------------------------------------------------------------- routing and assignment
+
+
+def route(dossier: Dossier) -> Assignment:
+    """At submission: the dossier goes to its arrondissement's team (the préfecture's when none)."""
+    return Assignment.objects.create(
+        dossier=dossier, arrondissement_code=dossier.arrondissement_code
+    )
+
+
+def assign(
+    dossier: Dossier,
+    user: User,
+    *,
+    reviewer: User | None,
+    arrondissement_code: str | None = None,
+    reason: str = "",
+) -> Assignment:
+    """Give the dossier to a reviewer (or to nobody), and possibly to another arrondissement.
+
+    Reviewers may take a dossier for themselves; programme managers assign anyone anywhere.
+    """
+    manager = can(user, Do.ASSIGN, dossier)
+    if not manager:
+        _require(user, Do.START_REVIEW, dossier)
+        if (reviewer is not None and reviewer != user) or arrondissement_code is not None:
+            raise ReviewRefused(
+                "Seul un gestionnaire de l’appel peut affecter un dossier à un autre agent."
+            )
+    code = dossier.arrondissement_code if arrondissement_code is None else arrondissement_code
+    if reviewer is not None and not _reviews(reviewer, dossier.call_id, code):
+        raise ReviewRefused(
+            f"{reviewer} n’instruit pas les dossiers de cet arrondissement.", "reviewer"
+        )
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        now = clock.now()
+        Assignment.objects.filter(dossier=locked, ended_at__isnull=True).update(ended_at=now)
+        assignment = Assignment.objects.create(
+            dossier=locked,
+            arrondissement_code=code,
+            reviewer=reviewer,
+            assigned_by=user,
+            assigned_at=now,
+            reason=reason,
+        )
+        changes = {}
+        if locked.arrondissement_code != code:
+            changes["Arrondissement"] = [
+                locked.arrondissement_code or "préfecture",
+                code or "préfecture",
+            ]
+        if locked.assignee_id != (reviewer.pk if reviewer else None):
+            changes["Instructeur"] = [str(locked.assignee or "—"), str(reviewer or "—")]
+        locked.arrondissement_code, locked.assignee = code, reviewer
+        locked.save(update_fields=["arrondissement_code", "assignee", "saved_at"])
+        Event.objects.create(
+            dossier=locked, actor=user, at=now, kind="assignment", summary="Affectation modifiée",
+            message=reason, changes=changes,
+        )  # fmt: skip
+    dossier.arrondissement_code, dossier.assignee = code, reviewer
+    return assignment
+
+
+def _reviews(user: User, call_id: int, arrondissement_code: str) -> bool:
+    for r in AgentRole.objects.filter(
+        user=user, call_id=call_id, role__in=[Role.REVIEWER, Role.MANAGER]
+    ):
+        if (
+            r.role == Role.MANAGER
+            or r.whole_departement
+            or arrondissement_code in r.arrondissements
+        ):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    value: int
+    comment: str = ""
+
+
+def weighted_average(values: Mapping[str, int], grid: ScoringGrid) -> Decimal | None:
+    """The weighted mean of one reviewer's marks over the grid (None until every criterion is marked)."""
+    total_weight = sum((c.weight for c in grid.criteria), Decimal(0))
+    if not grid.criteria or any(c.code not in values for c in grid.criteria) or not total_weight:
+        return None
+    total = sum((c.weight * values[c.code] for c in grid.criteria), Decimal(0))
+    return (total / total_weight).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def reviewer_averages(dossier: Dossier) -> dict[int, Decimal]:
+    """Each reviewer's weighted average on this dossier (only complete gradings)."""
+    grid = dossier.call.rules.scoring
+    by_reviewer: dict[int, dict[str, int]] = {}
+    for s in dossier.scores.all():
+        by_reviewer.setdefault(s.reviewer_id, {})[s.criterion] = s.value
+    averages = {}
+    for reviewer_id, values in by_reviewer.items():
+        avg = weighted_average(values, grid)
+        if avg is not None:
+            averages[reviewer_id] = avg
+    return averages
+
+
+def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Decimal | None:
+    """Record ``user``'s marks (criterion code → mark and comment); returns the dossier's average."""
+    _require(user, Do.SCORE, dossier)
+    if dossier.state not in (State.SUBMITTED, State.IN_REVIEW, State.PROPOSED):
+        raise ReviewRefused(f"Un dossier à l’état « {dossier.state_label} » ne se note pas.")
+    grid = dossier.call.rules.scoring
+    codes = {c.code for c in grid.criteria}
+    for code, mark in marks.items():
+        if code not in codes:
+            raise ReviewRefused(f"Critère inconnu : « {code} ».", code)
+        if not grid.scale_min <= mark.value <= grid.scale_max:
+            raise ReviewRefused(
+                f"La note doit être comprise entre {grid.scale_min} et {grid.scale_max}.", code
+            )
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        now = clock.now()
+        for code, mark in marks.items():
+            Score.objects.update_or_create(
+                dossier=locked, reviewer=user, criterion=code,
+                defaults={"value": mark.value, "comment": mark.comment.strip(), "scored_at": now},
+            )  # fmt: skip
+        averages = reviewer_averages(locked).values()
+        locked.score_average = (
+            (sum(averages, Decimal(0)) / len(averages)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            if averages
+            else None
+        )
+        locked.save(update_fields=["score_average", "saved_at"])
+        Event.objects.create(
+            dossier=locked, actor=user, at=now, kind="review", summary="Notation enregistrée"
+        )
+    dossier.score_average = locked.score_average
+    return locked.score_average
+
+
+# ---------------------------------------------------------------- opinion and proposal
+
+
+def propose(
+    dossier: Dossier, user: User, *, kind: str, amount: Decimal, justification: str
+) -> Opinion:
+    """The reviewer's opinion and proposed amount; the dossier goes to the committee.
+
+    The amount is never above the maximum the rules allow (recomputed now), and a lower amount
+    needs a justification (modulation).
+    """
+    _require(user, Do.PROPOSE, dossier)
+    if kind not in OpinionKind.values:
+        raise ReviewRefused("Choisissez un avis : favorable, réservé ou défavorable.", "kind")
+    verdict = dossiers.verdict(dossier)
+    maximum = verdict.amount
+    if not verdict.eligible and kind == OpinionKind.FAVOURABLE:
+        raise ReviewRefused(
+            "Un dossier qui ne respecte pas les règles de l’appel ne peut recevoir un avis favorable.",
+            "kind",
+        )
+    try:
+        modulate(maximum, amount, justification)
+    except ModulationError as exc:
+        raise ReviewRefused(str(exc), "justification" if amount <= maximum else "amount") from None
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if locked.state != State.IN_REVIEW:
+            raise ReviewRefused(
+                f"Seul un dossier en instruction peut être proposé au comité (état : « {locked.state_label} »)."
+            )
+        opinion = Opinion.objects.create(
+            dossier=locked, reviewer=user, kind=kind, proposed_amount=amount, maximum_amount=maximum,
+            justification=justification.strip(),
+        )  # fmt: skip
+        locked.opinion, locked.proposed_amount = kind, amount
+        locked.save(update_fields=["opinion", "proposed_amount", "saved_at"])
+    message = f"Avis {opinion.get_kind_display().lower()}, montant proposé {format_euros(amount)}"
+    if justification.strip():
+        message += f" : {justification.strip()}"
+    dossiers.propose(dossier, user, message)
+    dossier.refresh_from_db()
+    return opinion
+
+
+# ---------------------------------------------------------------- notes and population
+
+
+def add_note(dossier: Dossier, user: User, body: str) -> PrivateNote:
+    _require(user, Do.NOTE, dossier)
+    if not body.strip():
+        raise ReviewRefused("Écrivez la note.", "body")
+    return PrivateNote.objects.create(dossier=dossier, author=user, body=body.strip())
+
+
+def correct_population(
+    dossier: Dossier, user: User, population: int, justification: str
+) -> Dossier:
+    """Replace the reference population used for the flat amount, with a justification.
+
+    The flat amount and the maximum are recomputed; the history keeps the figures before and after.
+    """
+    _require(user, Do.CORRECT_POPULATION, dossier)
+    if population < 0:
+        raise ReviewRefused("La population ne peut pas être négative.", "population")
+    if not justification.strip():
+        raise ReviewRefused(
+            "Justifiez la correction (source, date du recensement…).", "justification"
+        )
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        before_population, before_flat, before_max = (
+            locked.population_used,
+            locked.flat_amount,
+            locked.maximum_amount,
+        )
+        locked.population_used = population
+        locked.population_justification = justification.strip()
+        verdict = dossiers.verdict(locked)
+        locked.flat_amount = verdict.flat_amount
+        locked.maximum_amount = verdict.amount
+        locked.eligible_at_submission = verdict.eligible
+        locked.save()
+        Event.objects.create(
+            dossier=locked, actor=user, at=clock.now(), kind="review", summary="Population corrigée",
+            message=justification.strip(),
+            changes={
+                "Population retenue": [_int(before_population), _int(population)],
+                "Forfait": [_euros(before_flat), _euros(verdict.flat_amount)],
+                "Montant maximal": [_euros(before_max), _euros(verdict.amount)],
+            },
+        )  # fmt: skip
+    return locked
+
+
+def _int(value: int | None) -> str:
+    return "—" if value is None else format_int(value)
+
+
+def _euros(value: Decimal | None) -> str:
+    return "—" if value is None else format_euros(value)
+
+
+# ---------------------------------------------------------------- in bulk
+
+
+@dataclass
+class BulkResult:
+    done: list[Dossier]
+    refused: list[tuple[Dossier, str]]
+
+
+def bulk(dossiers_: Iterable[Dossier], user: User, action: str, **kwargs: object) -> BulkResult:
+    """Apply one action to several dossiers; each one is done or refused with its reason."""
+    result = BulkResult([], [])
+    for dossier in dossiers_:
+        try:
+            if action == "start_review":
+                dossiers.start_review(dossier, user)
+            elif action == "request_correction":
+                dossiers.request_correction(dossier, user, str(kwargs["message"]))
+            elif action == "assign":
+                assign(dossier, user, reviewer=kwargs.get("reviewer"))  # type: ignore[arg-type]
+            else:
+                raise ValueError(action)
+        except (TransitionRefused, ReviewRefused, dossiers.DossierNotFound) as exc:
+            result.refused.append((dossier, str(exc) or "Dossier introuvable."))
+        else:
+            result.done.append(dossier)
+    return result
