@@ -83,6 +83,19 @@ class User(AbstractUser):
         "identifiant ProConnect", max_length=255, blank=True, help_text="« sub » de ProConnect."
     )
 
+    # Two-factor authentication (guichet.accounts.totp). The secret is kept in clear: encrypting
+    # it at rest, with a key outside the database, is a production concern.
+    totp_secret = models.CharField("secret TOTP", max_length=64, blank=True)
+    totp_confirmed_at = models.DateTimeField(
+        "double authentification activée le", null=True, blank=True
+    )
+    totp_last_step = models.BigIntegerField(
+        "dernier pas TOTP accepté",
+        null=True,
+        blank=True,
+        help_text="Un code n’est jamais accepté deux fois, ni un code plus ancien.",
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -113,6 +126,10 @@ class User(AbstractUser):
     @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_confirmed_at and self.totp_secret)
 
     @property
     def profile_complete(self) -> bool:
