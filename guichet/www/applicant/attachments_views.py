@@ -31,18 +31,28 @@ class PieceForm(django_forms.Form):
     )
     file = DocumentField(
         label="Fichier",
-        error_messages={"required": "Choisissez un fichier à déposer.", "invalid": "Le fichier envoyé est illisible."},
+        error_messages={
+            "required": "Choisissez un fichier à déposer.",
+            "invalid": "Le fichier envoyé est illisible.",
+        },
     )
 
 
-def pieces_step(request: HttpRequest, dossier: Dossier, actor: Actor, nav: dict[str, Any]) -> HttpResponse:
+def pieces_step(
+    request: HttpRequest, dossier: Dossier, actor: Actor, nav: dict[str, Any]
+) -> HttpResponse:
     form = PieceForm(initial={"kind": request.GET.get("nature", PieceKind.QUOTE.value)})
     status = 200
     if request.method == "POST":
         form = PieceForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                attachment = pieces.add_piece(dossier, request.user, form.cleaned_data["kind"], form.cleaned_data["file"])  # type: ignore[arg-type]
+                attachment = pieces.add_piece(
+                    dossier,
+                    request.user,  # type: ignore[arg-type]
+                    form.cleaned_data["kind"],
+                    form.cleaned_data["file"],
+                )
             except pieces.AttachmentRefused as exc:
                 form.add_error(None, str(exc))
             else:
@@ -93,9 +103,13 @@ def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> 
 
 
 @login_required
-def message_attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpResponse:
+def message_attachment_download(
+    request: HttpRequest, uuid: Any, attachment_id: int
+) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)
-    attachment = MessageAttachment.objects.filter(message__dossier=dossier, pk=attachment_id).first()
+    attachment = MessageAttachment.objects.filter(
+        message__dossier=dossier, pk=attachment_id
+    ).first()
     if attachment is None:
         raise Http404("Fichier introuvable")
     return file_response(attachment, inline=request.GET.get("apercu") == "1")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from guichet.documents.uploads import DocumentField
 from guichet.dossiers import services
 from guichet.dossiers.models import PieceKind
-from guichet.dossiers.workflow import Action, State, TransitionRefused, available, Actor
+from guichet.dossiers.workflow import Action, Actor, State, TransitionRefused, available
 
 from . import forms, views
 
@@ -57,6 +57,11 @@ def dossier_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 @require_POST
 def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)
+    if dossier.state == State.DRAFT:  # nobody reads a draft's thread; the page shows no form
+        messages.error(
+            request, "Vous pourrez écrire au service instructeur une fois le dossier déposé."
+        )
+        return redirect("applicant:dossier", dossier.uuid)
     form = MessageWithFilesForm(request.POST, request.FILES)
     if form.is_valid():
         files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
@@ -67,7 +72,9 @@ def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
         else:
             messages.success(request, "Votre message est envoyé.")
             return redirect(reverse("applicant:dossier", args=[dossier.uuid]) + "#messages")
-    return render(request, "applicant/dossier.html", _page(request, dossier, message_form=form), status=422)
+    return render(
+        request, "applicant/dossier.html", _page(request, dossier, message_form=form), status=422
+    )
 
 
 @login_required
@@ -83,20 +90,27 @@ def invitation_create(request: HttpRequest, uuid: Any) -> HttpResponse:
         else:
             messages.success(request, f"Une invitation est envoyée à {form.cleaned_data['email']}.")
             return redirect("applicant:dossier", dossier.uuid)
-    return render(request, "applicant/dossier.html", _page(request, dossier, invitation_form=form), status=422)
+    return render(
+        request, "applicant/dossier.html", _page(request, dossier, invitation_form=form), status=422
+    )
 
 
 @login_required
 def invitation_accept(request: HttpRequest, token: Any) -> HttpResponse:
     if request.method != "POST":
-        return render(request, "applicant/invitation.html", {"title": "Rejoindre un dossier", "token": token})
+        return render(
+            request, "applicant/invitation.html", {"title": "Rejoindre un dossier", "token": token}
+        )
     try:
         dossier = services.accept_invitation(token, request.user)  # type: ignore[arg-type]
     except services.DossierNotFound:
         raise Http404("Invitation introuvable") from None
     except services.NotEditable as exc:
         return render(
-            request, "applicant/invitation.html", {"title": "Rejoindre un dossier", "token": token, "error": str(exc)}, status=422
+            request,
+            "applicant/invitation.html",
+            {"title": "Rejoindre un dossier", "token": token, "error": str(exc)},
+            status=422,
         )
     messages.success(request, "Vous faites maintenant partie de l’équipe du dossier.")
     return redirect("applicant:dossier", dossier.uuid)

@@ -19,6 +19,8 @@ from guichet.rules.money import AmountError, parse_euros
 from guichet.rules.parameters import CallRules
 from guichet.simulator.inputs import InputError, parse_date
 
+MAX_AMOUNT = Decimal("9999999999.99")
+
 
 class EurosField(forms.CharField):
     """An amount in euros as the French write it: « 12 000,50 € »."""
@@ -33,9 +35,12 @@ class EurosField(forms.CharField):
         if not text:
             return None
         try:
-            return parse_euros(text, allow_zero=self.allow_zero)
+            amount = parse_euros(text, allow_zero=self.allow_zero)
         except AmountError as exc:
             raise forms.ValidationError(str(exc), code="amount") from None
+        if amount > MAX_AMOUNT:  # the amounts' columns hold 12 digits, cents included
+            raise forms.ValidationError("Le montant est trop élevé.", code="amount")
+        return amount
 
 
 class FrenchDateField(forms.CharField):
@@ -116,6 +121,7 @@ class PorteurForm(StepForm):
     contact_email = forms.EmailField(
         label="Adresse électronique",
         required=False,
+        max_length=254,
         error_messages={"invalid": "Saisissez une adresse électronique valide, ex. nom@mairie.fr."},
     )
     contact_phone = _text("Téléphone", 30)
@@ -128,7 +134,9 @@ class PorteurForm(StepForm):
 class ProjetForm(StepForm):
     title = _text("Intitulé du projet", 200)
     summary = _area("Résumé du projet", 1000)
-    category = forms.ChoiceField(label="Catégorie du projet", required=False, widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        label="Catégorie du projet", required=False, widget=forms.RadioSelect
+    )
     examples = forms.MultipleChoiceField(
         label="Le projet correspond-il à l’un des exemples de l’appel ?",
         required=False,
@@ -194,17 +202,29 @@ class CostLineForm(forms.Form):
         if ttc is None and "amount_incl_vat" not in self.errors:
             self.add_error("amount_incl_vat", "Indiquez le montant toutes taxes comprises.")
         if ht is not None and ttc is not None and ttc < ht:
-            self.add_error("amount_incl_vat", "Le montant TTC ne peut pas être inférieur au montant HT.")
+            self.add_error(
+                "amount_incl_vat", "Le montant TTC ne peut pas être inférieur au montant HT."
+            )
         return data
 
 
 class BaseCostLineFormSet(forms.BaseFormSet):
     def valid_lines(self) -> list[dict[str, Any]]:
         return [
-            {k: f.cleaned_data[k] for k in ("nature", "supplier", "amount_excl_vat", "amount_incl_vat")}
+            {
+                k: f.cleaned_data[k]
+                for k in ("nature", "supplier", "amount_excl_vat", "amount_incl_vat")
+            }
             for f in self.forms
             if f.is_valid() and not f.is_blank()
         ]
+
+    def tampered(self) -> bool:
+        """True when the management form was altered: no line can then be trusted nor saved."""
+        if not self.management_form.is_valid():
+            return True
+        total = self.management_form.cleaned_data["TOTAL_FORMS"]
+        return total < 0 or total > self.absolute_max or bool(self.non_form_errors())
 
     def complete(self) -> bool:
         """True when no line has an error (blank lines are ignored)."""
@@ -218,7 +238,8 @@ CostLineFormSet = forms.formset_factory(
 
 class CalendrierForm(StepForm):
     engagement_date = FrenchDateField(
-        label="Date d’engagement (signature du devis ou du marché), prévue ou réelle", required=False
+        label="Date d’engagement (signature du devis ou du marché), prévue ou réelle",
+        required=False,
     )
     end_date = FrenchDateField(label="Date de fin du projet", required=False)
 
@@ -226,7 +247,12 @@ class CalendrierForm(StepForm):
         data = super().clean() or {}
         start, end = data.get("engagement_date"), data.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "La date de fin ne peut pas précéder la date d’engagement.")
+            self.add_error(
+                "end_date",
+                forms.ValidationError(
+                    "La date de fin ne peut pas précéder la date d’engagement.", code="order"
+                ),
+            )
         return data
 
 
@@ -269,6 +295,7 @@ class MessageForm(forms.Form):
 class InvitationForm(forms.Form):
     email = forms.EmailField(
         label="Adresse électronique de votre collègue",
+        max_length=254,
         error_messages={
             "required": "Indiquez l’adresse électronique de votre collègue.",
             "invalid": "Saisissez une adresse électronique valide, ex. nom@mairie.fr.",
@@ -278,5 +305,8 @@ class InvitationForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label="Motif (facultatif)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Motif (facultatif)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

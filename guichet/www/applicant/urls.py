@@ -10,9 +10,21 @@ urlpatterns = [
     path("<uuid:uuid>/", follow_views.dossier_detail, name="dossier"),
     path("<uuid:uuid>/etapes/<slug:step>/", views.step, name="step"),
     path("<uuid:uuid>/partenaires/ajouter/", views.partner_add, name="partner-add"),
-    path("<uuid:uuid>/partenaires/<int:partner_id>/retirer/", views.partner_remove, name="partner-remove"),
-    path("<uuid:uuid>/pieces/<int:attachment_id>/", attachments_views.attachment_download, name="attachment"),
-    path("<uuid:uuid>/pieces/<int:attachment_id>/retirer/", attachments_views.piece_remove, name="piece-remove"),
+    path(
+        "<uuid:uuid>/partenaires/<int:partner_id>/retirer/",
+        views.partner_remove,
+        name="partner-remove",
+    ),
+    path(
+        "<uuid:uuid>/pieces/<int:attachment_id>/",
+        attachments_views.attachment_download,
+        name="attachment",
+    ),
+    path(
+        "<uuid:uuid>/pieces/<int:attachment_id>/retirer/",
+        attachments_views.piece_remove,
+        name="piece-remove",
+    ),
     path(
         "<uuid:uuid>/messages/pieces/<int:attachment_id>/",
         attachments_views.message_attachment_download,

@@ -13,9 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from guichet import clock
 from guichet.calls.models import Call, CallStatus
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier
@@ -93,12 +93,16 @@ def dossier_create(request: HttpRequest, slug: str) -> HttpResponse:
     collectivity = request.user.collectivity  # type: ignore[union-attr]
     if collectivity is None:
         messages.error(
-            request, "Indiquez d’abord, dans votre compte, la collectivité pour laquelle vous agissez."
+            request,
+            "Indiquez d’abord, dans votre compte, la collectivité pour laquelle vous agissez.",
         )
         return redirect("applicant:dossiers")
     try:
         dossier = services.create_draft(
-            request.user, call, kind=collectivity.kind, code=collectivity.code  # type: ignore[arg-type]
+            request.user,  # type: ignore[arg-type]
+            call,
+            kind=collectivity.kind,
+            code=collectivity.code,
         )
     except services.NotEditable as exc:
         messages.error(request, str(exc))
@@ -113,7 +117,12 @@ def _step_nav(dossier: Dossier, current: str) -> dict[str, Any]:
     index = STEP_SLUGS.index(current)
     return {
         "steps": [
-            {"slug": s, "title": t, "url": reverse("applicant:step", args=[dossier.uuid, s]), "current": s == current}
+            {
+                "slug": s,
+                "title": t,
+                "url": reverse("applicant:step", args=[dossier.uuid, s]),
+                "current": s == current,
+            }
             for s, t in STEPS
         ],
         "step": current,
@@ -188,21 +197,32 @@ def _save(request: HttpRequest, dossier: Dossier, actor: Actor, step: str) -> tu
     """Save every valid value of the posted step; return the bound form (and cost formset)."""
     form = FORMS[step](request.POST, call_rules=dossier.call.rules)
     form.is_valid()
-    values = {name: form.cleaned_data[name] for name in form.cleaned_data if name not in form.errors}
+    values = {
+        name: form.cleaned_data[name] for name in form.cleaned_data if name not in form.errors
+    }
     for name, value in values.items():
-        if value is None and name not in {"participatory", "other_funding", "requested_amount", "engagement_date", "end_date", "agents_reached", "users_reached"}:
+        if value is None and name not in {
+            "participatory",
+            "other_funding",
+            "requested_amount",
+            "engagement_date",
+            "end_date",
+            "agents_reached",
+            "users_reached",
+        }:
             values[name] = ""
     if "examples" in values:
         values["examples"] = list(values["examples"])
     formset = None
     if step == "budget":
-        try:
-            formset = _cost_formset(dossier, request.POST)
-            formset.is_valid()
-            lines = formset.valid_lines()
-        except Exception:  # a tampered management form
+        formset = _cost_formset(dossier, request.POST)
+        if formset.tampered():  # never save what it says: it would wipe the saved lines
             formset, lines = _cost_formset(dossier), None
-            form.add_error(None, "Les lignes de dépense envoyées sont illisibles ; rechargez la page.")
+            form.add_error(
+                None, "Les lignes de dépense envoyées sont illisibles ; rechargez la page."
+            )
+        else:
+            lines = formset.valid_lines()
         if lines is not None and formset.complete():
             services.replace_cost_lines(dossier, request.user, actor, lines)  # type: ignore[arg-type]
         requested = values.get("requested_amount")
@@ -213,8 +233,14 @@ def _save(request: HttpRequest, dossier: Dossier, actor: Actor, step: str) -> tu
                 f"Le montant demandé dépasse le maximum permis par l’appel pour ce projet : {format_euros(maximum)}.",
             )
             values.pop("requested_amount")
-    if step == "calendrier" and "end_date" in form.errors:
-        values.pop("engagement_date", None)
+    if step == "calendrier":
+        # A date refused, the other one saved, must not contradict the date already saved
+        # (the database refuses an end before the engagement).
+        start = values.get("engagement_date", dossier.engagement_date)
+        end = values.get("end_date", dossier.end_date)
+        if start and end and end < start:
+            values.pop("engagement_date", None)
+            values.pop("end_date", None)
     services.update(dossier, request.user, actor, values)  # type: ignore[arg-type]
     return form, formset
 
@@ -296,11 +322,15 @@ def partner_add(request: HttpRequest, uuid: Any) -> HttpResponse:
     if form.is_valid() and ref is not None:
         kind, code = ref
         if (kind, code) == (dossier.applicant_kind, dossier.applicant_code):
-            form.add_error("collectivity", "Le porteur du projet ne peut pas être son propre partenaire.")
+            form.add_error(
+                "collectivity", "Le porteur du projet ne peut pas être son propre partenaire."
+            )
         elif dossier.partners.filter(kind=kind, code=code).exists():
             form.add_error("collectivity", "Cette collectivité est déjà partenaire du projet.")
         else:
-            partners = [{"kind": p.kind, "code": p.code, "role": p.role} for p in dossier.partners.all()]
+            partners = [
+                {"kind": p.kind, "code": p.code, "role": p.role} for p in dossier.partners.all()
+            ]
             partners.append({"kind": kind, "code": code, "role": form.cleaned_data["role"]})
             try:
                 services.replace_partners(dossier, request.user, actor, partners)  # type: ignore[arg-type]
@@ -308,7 +338,9 @@ def partner_add(request: HttpRequest, uuid: Any) -> HttpResponse:
                 messages.error(request, str(exc))
                 return redirect("applicant:dossier", dossier.uuid)
             messages.success(request, "Partenaire ajouté.")
-            return redirect(reverse("applicant:step", args=[dossier.uuid, "porteur"]) + "#partenaires")
+            return redirect(
+                reverse("applicant:step", args=[dossier.uuid, "porteur"]) + "#partenaires"
+            )
     form_class = FORMS["porteur"]
     context = {
         "title": f"{STEP_TITLES['porteur']} — {dossier.title or 'Nouveau dossier'}",
@@ -356,7 +388,9 @@ def _resolve_collectivity(form: forms.PartnerForm, vintage: str) -> tuple[str, s
 def partner_remove(request: HttpRequest, uuid: Any, partner_id: int) -> HttpResponse:
     dossier, actor = _dossier(request, uuid)
     partners = [
-        {"kind": p.kind, "code": p.code, "role": p.role} for p in dossier.partners.all() if p.pk != partner_id
+        {"kind": p.kind, "code": p.code, "role": p.role}
+        for p in dossier.partners.all()
+        if p.pk != partner_id
     ]
     try:
         services.replace_partners(dossier, request.user, actor, partners)  # type: ignore[arg-type]
@@ -393,17 +427,33 @@ def summary_step(request: HttpRequest, dossier: Dossier, actor: Actor) -> HttpRe
     if request.method == "POST":
         form = forms.SubmitForm(request.POST)
         form.is_valid()
+        sworn = form.cleaned_data.get("sworn_statement", False)
         try:
+            if not sworn and dossier.state == State.SUBMITTED:  # a submitted dossier stays sworn
+                raise services.SubmissionRefused(
+                    [
+                        services.Problem(
+                            "recapitulatif",
+                            "sworn_statement",
+                            "Cochez la déclaration sur l’honneur.",
+                        )
+                    ]
+                )
             if _editable(dossier):
-                services.update(dossier, request.user, actor, {"sworn_statement": form.cleaned_data.get("sworn_statement", False)})  # type: ignore[arg-type]
+                services.update(dossier, request.user, actor, {"sworn_statement": sworn})  # type: ignore[arg-type]
             if dossier.state == State.CORRECTION_REQUESTED:
                 services.resubmit(dossier, request.user)  # type: ignore[arg-type]
-                messages.success(request, "Votre dossier corrigé a été renvoyé au service instructeur.")
+                messages.success(
+                    request, "Votre dossier corrigé a été renvoyé au service instructeur."
+                )
                 return redirect("applicant:dossier", dossier.uuid)
             submitted = services.submit(dossier, request.user)  # type: ignore[arg-type]
         except services.SubmissionRefused as exc:
             refused = exc.problems
             status = 422
+            for p in refused:
+                if p.field in form.fields:
+                    form.add_error(p.field, p.message)
         except (TransitionRefused, services.NotEditable) as exc:
             messages.error(request, str(exc))
             return redirect("applicant:dossier", dossier.uuid)
@@ -414,7 +464,7 @@ def summary_step(request: HttpRequest, dossier: Dossier, actor: Actor) -> HttpRe
                 "Un accusé de réception vous est envoyé par courriel.",
             )
             return redirect("applicant:dossier", submitted.uuid)
-    verdict = services.verdict(dossier, submitted_at=dossier.submitted_at or timezone.now())
+    verdict = services.verdict(dossier, submitted_at=dossier.submitted_at or clock.now())
     problems = refused or (services.problems(dossier) if _editable(dossier) else [])
     grouped = _problems_by_step(dossier, problems)
     call = dossier.call.rules
@@ -438,7 +488,9 @@ def summary_step(request: HttpRequest, dossier: Dossier, actor: Actor) -> HttpRe
             "partners": list(dossier.partners.all()),
             "cost_lines": list(dossier.cost_lines.all()),
             "budget": _budget_box(dossier),
-            "attachments": list(dossier.attachments.all()) if hasattr(dossier, "attachments") else [],
+            "attachments": list(dossier.attachments.all())
+            if hasattr(dossier, "attachments")
+            else [],
             "category": call.category(dossier.category) if dossier.category else None,
             **_step_nav(dossier, "recapitulatif"),
         },
