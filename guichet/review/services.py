@@ -169,6 +169,8 @@ def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Deci
             )
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if locked.state not in (State.SUBMITTED, State.IN_REVIEW, State.PROPOSED):
+            raise ReviewRefused(f"Un dossier à l’état « {locked.state_label} » ne se note pas.")
         now = clock.now()
         for code, mark in marks.items():
             Score.objects.update_or_create(
