@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "guichet.documents",
     "guichet.dossiers",
     "guichet.review",
+    "guichet.exports",
     "guichet.www.applicant",
 ]
 
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "guichet.www.accounts.middleware.ManagerTotpMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

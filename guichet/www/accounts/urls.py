@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import totp_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("confirmer/<str:token>/", views.confirm, name="confirm"),
     path("confirmer/", views.resend_confirmation, name="resend-confirmation"),
     path("connexion/", views.LoginView.as_view(), name="login"),
+    path("connexion/code/", totp_views.login_code, name="login-code"),
+    path("double-authentification/", totp_views.setup, name="totp"),
+    path("double-authentification/desactiver/", totp_views.disable, name="totp-disable"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
     path("mot-de-passe/envoye/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

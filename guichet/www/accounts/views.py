@@ -33,6 +33,8 @@ from guichet.accounts.forms import (
 from guichet.accounts.models import User
 from guichet.accounts.passwords import RULE_TEXT
 
+from . import totp_views
+
 logger = logging.getLogger(__name__)
 
 SIGNUP_EMAIL = "accounts:signup-email"
@@ -160,6 +162,17 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context.update(_page("Se connecter"))
         return context
+
+    def form_valid(self, form):
+        # Two-factor authentication (totp_views): a confirmed TOTP asks for a code before the
+        # session is opened; a programme manager without one is sent to set it up.
+        user = form.get_user()
+        if user.totp_enabled:
+            return totp_views.begin(self.request, user, self.get_success_url())
+        response = super().form_valid(form)
+        if totp_views.must_set_up(self.request):
+            return redirect(totp_views.setup_url(self.get_success_url()))
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -328,6 +341,7 @@ def proconnect_callback(request: HttpRequest) -> HttpResponse:
         return _proconnect_error(request, error, 403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[PROCONNECT_ID_TOKEN] = identity.id_token
+    totp_views.signed_in(request, "proconnect")  # no TOTP step: see totp_views
     next_url = _safe_next(request, flow.get("next"))
     if not user.profile_complete and not user.is_staff and not user.agent_roles.exists():
         query = urlencode({"next": next_url})
