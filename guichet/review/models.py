@@ -164,3 +164,41 @@ class PrivateNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+class AgentInvitation(models.Model):
+    """A programme manager's invitation to join a call's agents with one role.
+
+    The e-mail carries a signed link (``guichet.www.backoffice.agents_views``) valid 7 days;
+    accepting it gives the role to the account of ``email`` (made on the link's page for a new
+    person) and sets ``accepted_at``. A link is used once.
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="agent_invitations")
+    email = models.EmailField("adresse électronique")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    arrondissements = models.JSONField("arrondissements", default=list, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    invited_at = models.DateTimeField("invité le", default=clock.now)
+    accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "invitation d’agent"
+        verbose_name_plural = "invitations d’agents"
+        ordering = ["call", "-invited_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.get_role_display()} — {self.call}"
+
+    @property
+    def whole_departement(self) -> bool:
+        return not self.arrondissements
