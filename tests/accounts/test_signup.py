@@ -56,7 +56,7 @@ def test_the_page_is_a_dsfr_form_with_autocomplete(client):
     assert 'autocomplete="new-password"' in html
     assert 'class="fr-password' in html
     assert 'role="combobox"' in html
-    assert "accounts.js" in html
+    assert "combobox.js" in html
 
 
 def test_sign_up_creates_an_unconfirmed_account_and_sends_the_link(

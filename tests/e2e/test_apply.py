@@ -35,6 +35,12 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
     # Porteur: the account prefilled the contact; the phone is missing.
     expect(page.get_by_role("heading", name=re.compile("Porteur du projet"))).to_be_visible()
     expect(page.get_by_label("Nom et prénom")).to_have_value("Claire Martin")
+    # A joint project: the partner is found as one types.
+    page.get_by_role("combobox", name=re.compile("Collectivité partenaire")).fill("mauzu")
+    page.get_by_role("option", name=re.compile("Mauzun")).first.click()
+    page.get_by_label("Rôle dans le projet").select_option("co_funder")
+    page.get_by_role("button", name="Ajouter ce partenaire").click()
+    expect(page.get_by_role("cell", name="Mauzun", exact=True)).to_be_visible()
     page.get_by_label("Fonction", exact=True).fill("Secrétaire de mairie")
     page.get_by_label(re.compile("Téléphone")).fill("04 73 68 39 85")
     page.get_by_role("button", name="Enregistrer et continuer").click()

@@ -1,21 +1,22 @@
-// Type-ahead for the collectivité of an account (ARIA combobox over the public search).
-// Without JavaScript the form still works: the server searches the typed text and offers the
-// matches as radio buttons.
+// Type-ahead over the public search of collectivités (an ARIA combobox), for every field marked
+// up as: <div class="guichet-suggestions" data-suggest-url data-vintage data-hidden="<id of the
+// hidden input that receives kind:code>" data-box="<id of the suggestions container>"> with an
+// <input role="combobox"> inside. Without JavaScript each form still works: the server searches
+// the typed text and offers the matches.
 (function () {
   "use strict";
-  let timer = null;
-  let lastQuery = null;
+  const timers = new WeakMap();
+  const lastQueries = new WeakMap();
 
-  function parts() {
-    const input = document.getElementById("id_collectivity_q");
-    const hidden = document.getElementById("id_collectivity");
-    if (!input || !hidden) return null;
-    return {
-      input: input,
-      hidden: hidden,
-      box: document.getElementById("collectivity-suggestions"),
-      wrapper: input.closest(".guichet-suggestions"),
-    };
+  function parts(target) {
+    if (!(target instanceof Element)) return null;
+    const wrapper = target.closest(".guichet-suggestions[data-box]");
+    if (!wrapper) return null;
+    const input = wrapper.querySelector('input[role="combobox"]');
+    const hidden = document.getElementById(wrapper.dataset.hidden);
+    const box = document.getElementById(wrapper.dataset.box);
+    if (!input || !hidden || !box) return null;
+    return { wrapper: wrapper, input: input, hidden: hidden, box: box };
   }
 
   function options(p) {
@@ -31,7 +32,7 @@
   function choose(p, option) {
     p.hidden.value = option.dataset.value;
     p.input.value = option.dataset.name;
-    lastQuery = p.input.value.trim();
+    lastQueries.set(p.input, p.input.value.trim());
     close(p);
   }
 
@@ -46,8 +47,8 @@
 
   function fetchSuggestions(p) {
     const q = p.input.value.trim();
-    if (q === lastQuery) return;
-    lastQuery = q;
+    if (q === lastQueries.get(p.input)) return;
+    lastQueries.set(p.input, q);
     if (q.length < 2) { close(p); return; }
     const url = p.wrapper.dataset.suggestUrl + "?vintage=" + encodeURIComponent(p.wrapper.dataset.vintage)
       + "&q=" + encodeURIComponent(q);
@@ -62,15 +63,15 @@
   }
 
   document.addEventListener("input", function (event) {
-    const p = parts();
+    const p = parts(event.target);
     if (!p || event.target !== p.input) return;
     p.hidden.value = "";
-    clearTimeout(timer);
-    timer = setTimeout(() => fetchSuggestions(p), 150);
+    clearTimeout(timers.get(p.input));
+    timers.set(p.input, setTimeout(() => fetchSuggestions(p), 150));
   });
 
   document.addEventListener("keydown", function (event) {
-    const p = parts();
+    const p = parts(event.target);
     if (!p || event.target !== p.input) return;
     const opts = options(p);
     if (!opts.length) return;
@@ -82,10 +83,14 @@
   });
 
   document.addEventListener("click", function (event) {
-    const p = parts();
-    if (!p) return;
-    const option = event.target.closest('[role="option"]');
-    if (option && p.box.contains(option)) { choose(p, option); return; }
-    if (!p.wrapper.contains(event.target)) close(p);
+    const option = event.target instanceof Element && event.target.closest('[role="option"]');
+    if (option) {
+      const p = parts(option);
+      if (p && p.box.contains(option)) { choose(p, option); return; }
+    }
+    document.querySelectorAll(".guichet-suggestions[data-box]").forEach(function (wrapper) {
+      const p = parts(wrapper);
+      if (p && !wrapper.contains(event.target)) close(p);
+    });
   });
 })();
