@@ -2,13 +2,17 @@
 
 - rules core: evaluations per second on one core (pure Python, no database);
 - simulator page: median and p95 latency over N requests, beside the floor (a minimal Django
-  view served by the same server in the same run), and their ratio.
+  view served by the same server in the same run), and their ratio. Besides the same URL
+  requested again and again (Billom), ``simulator_varied`` asks for a different collectivité
+  at each request, with varied costs and project types.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -97,6 +101,33 @@ def _summary(samples: list[float]) -> dict:
     }
 
 
+SIMULATOR = "/appels/fitn7-axe3-puy-de-dome-2021/simulateur/"
+
+
+def varied_simulations() -> list[str]:
+    """Simulator URLs for every commune and EPCI of the Puy-de-Dôme (2021), costs and types varied.
+
+    More distinct collectivités than requests in a run: no request repeats an earlier one, so
+    no cache keyed by the input (or by the URL) can serve any of them.
+    """
+    data = ROOT / "guichet" / "territories" / "data" / "2021"
+    with (data / "communes.csv").open(encoding="utf-8", newline="") as f:
+        refs = [
+            f"commune:{r['insee_code']}" for r in csv.DictReader(f) if r["departement_code"] == "63"
+        ]
+    with (data / "epci.csv").open(encoding="utf-8", newline="") as f:
+        refs += [
+            f"epci:{r['siren']}" for r in csv.DictReader(f) if "63" in r["departements"].split(";")
+        ]
+    costs = itertools.cycle(["3000", "5000", "8000", "12 000", "25000", "60000", "4999"])
+    categories = itertools.cycle(["", "1", "2", "3"])
+    return [
+        f"{SIMULATOR}?applicant={ref.replace(':', '%3A')}&q=x&cost={next(costs).replace(' ', '+')}"
+        f"&category={next(categories)}"
+        for ref in refs
+    ]
+
+
 def bench_pages() -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
     (ROOT / "var").mkdir(exist_ok=True)
@@ -119,24 +150,29 @@ def bench_pages() -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
+        varied = varied_simulations()
+        if len(varied) < REQUESTS + 10:
+            varied = varied * (1 + (REQUESTS + 10) // len(varied))
+        # Each scenario is a list of paths, requested in turn (one path: the same URL each time).
         scenarios = {
-            "floor": "/bench/floor/",
-            "simulator_billom": "/appels/fitn7-axe3-puy-de-dome-2021/simulateur/"
-            "?applicant=commune%3A63040&q=Billom&cost=8000&category=1",
-            "simulator_by_name": "/appels/fitn7-axe3-puy-de-dome-2021/simulateur/"
-            "?q=Clermont-Ferrand&cost=12000",
-            "search_suggestions": "/collectivites/recherche/?vintage=2021&q=cham",
-            "call_page": "/appels/fitn7-axe3-puy-de-dome-2021/",
+            "floor": ["/bench/floor/"],
+            "simulator_billom": [
+                f"{SIMULATOR}?applicant=commune%3A63040&q=Billom&cost=8000&category=1"
+            ],
+            "simulator_varied": varied,
+            "simulator_by_name": [f"{SIMULATOR}?q=Clermont-Ferrand&cost=12000"],
+            "search_suggestions": ["/collectivites/recherche/?vintage=2021&q=cham"],
+            "call_page": ["/appels/fitn7-axe3-puy-de-dome-2021/"],
         }
         samples: dict[str, list[float]] = {name: [] for name in scenarios}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for path in scenarios.values():  # warm-up
-            for _ in range(10):
-                _timed_get(conn, path)
+        for paths in scenarios.values():  # warm-up
+            for turn in range(10):
+                _timed_get(conn, paths[turn % len(paths)])
                 conn.close()
-        for _ in range(REQUESTS):  # interleaved, so that the floor sees the same conditions
-            for name, path in scenarios.items():
-                samples[name].append(_timed_get(conn, path))
+        for turn in range(10, 10 + REQUESTS):  # interleaved: the floor sees the same conditions
+            for name, paths in scenarios.items():
+                samples[name].append(_timed_get(conn, paths[turn % len(paths)]))
                 conn.close()  # runserver closes after each response: a new connection each time
     finally:
         server.terminate()

@@ -5,7 +5,7 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import STORAGES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "bench-only"
@@ -21,8 +21,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# No collectstatic before a bench: plain static storage; the other storages as in base.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 os.environ.setdefault("GUICHET_BENCH", "1")

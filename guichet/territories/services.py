@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable
+import sys
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import (
-    Case,
-    Exists,
-    F,
-    IntegerField,
-    Model,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connections, router
 
 from guichet.rules.applicant import Applicant, ApplicantKind
 
-from .models import METROPOLE_TYPES, Commune, CommunePostcode, Departement, Epci, EpciType, Region
+from .models import METROPOLE_TYPES, Commune, Departement, Epci, EpciType, Region
 from .text import normalize_name
 
 
@@ -40,6 +33,278 @@ class UnknownCollectivity(LookupError):
             "region": f"Aucune région de code {code}",
         }.get(kind, f"Aucune collectivité « {kind} » de code {code}")
         super().__init__(f"{what} dans le référentiel {vintage}.")
+
+
+# --------------------------------------------------------------------------------------------
+# The reference data of a vintage, held in memory
+
+
+# Rows are only written by ``load_territories``, which replaces every row of a vintage, régions
+# included, in one transaction. Ids are never reused (AUTOINCREMENT on SQLite, sequences on
+# PostgreSQL), so the largest région id of a vintage changes with every reload: it is the
+# vintage's version, and one small query per lookup tells whether the copy in memory is current.
+_VERSIONS_SQL = "SELECT vintage, MAX(id) FROM {table} GROUP BY vintage"
+
+# A row of each table, as held in memory (the columns the search and to_applicant read).
+_CommuneRow = tuple[str, str, int | None, str, str]  # insee_code, name, population, dépt, siren
+_EpciRow = tuple[str, str, str, int | None, str, str]  # siren, name, type, pop, depts, seat dépt
+_DepartementRow = tuple[str, str, int | None, str]  # code, name, population, region_code
+_RegionRow = tuple[str, str, int | None]  # code, name, population
+
+
+class _Table:
+    """The rows of one table of a vintage, indexed for the name search.
+
+    ``names`` are the rows' ``search_name``; ``rank`` orders rows by population (largest
+    first), then name and code, the order of equal matches; ``by_name`` lists the rows sorted
+    by name, so that the names starting with a text are one slice (a binary search, like an
+    index); ``located`` lists the rows located in each département (for the preference).
+    """
+
+    def __init__(
+        self,
+        names: list[str],
+        sort_keys: list[tuple[int, str, str]],
+        located: dict[str, list[int]],
+    ) -> None:
+        self.names = names
+        # Integer arrays rather than lists: a vintage has 35 000 communes.
+        self.order = array("l", sorted(range(len(names)), key=sort_keys.__getitem__))
+        self.rank = array("l", [0]) * len(names)
+        for position, i in enumerate(self.order):
+            self.rank[i] = position
+        self.by_name = array("l", sorted(range(len(names)), key=names.__getitem__))
+        self.sorted_names = [names[i] for i in self.by_name]
+        self.located = located
+        # Every name in one string, "\n"-separated, and where each name starts (plus the end).
+        self.text = "\n".join(names)
+        self.starts = array("l", [0])
+        for name in names:
+            self.starts.append(self.starts[-1] + len(name) + 1)
+
+    def containing(self, needle: str) -> Iterator[int]:
+        """Rows whose name contains ``needle``: one pass over all the names, at string speed."""
+        text, starts = self.text, self.starts
+        pos = text.find(needle)
+        while pos != -1:
+            i = bisect_right(starts, pos) - 1
+            yield i
+            pos = text.find(needle, starts[i + 1])
+
+    def starting_with(self, needle: str) -> Sequence[int]:
+        """Rows whose name starts with ``needle``, the exact names first."""
+        lo = bisect_left(self.sorted_names, needle)
+        hi = bisect_left(self.sorted_names, needle + "\x7f", lo)  # names are [a-z0-9 ]
+        return self.by_name[lo:hi]
+
+    def best(self, needle: str, limit: int, prefs: frozenset[str]) -> list[tuple[int, int, int]]:
+        """The ``limit`` best (pref, tier, row) of this table, as the search ranks them.
+
+        Rows of the preferred départements come first: they are few, and checked one by one.
+        Then the others, tier by tier: the names starting with the needle come from the sorted
+        names; the slow pass over every name, for the names that only contain it, runs only
+        when those do not fill the list.
+        """
+        names, rank = self.names, self.rank
+        prefix_only = len(needle) < 2  # a single letter: the substring would match everything
+        found: list[tuple[int, int, int]] = []
+        preferred: set[int] = set()
+        for d in prefs:
+            preferred.update(self.located.get(d, ()))
+        for i in preferred:
+            tier = _tier(names[i], needle)
+            if tier is not None and not (prefix_only and tier > _PREFIX):
+                found.append((0, tier, i))
+        found.sort(key=lambda f: (f[1], rank[f[2]]))
+        if len(found) >= limit:
+            return found[:limit]
+        need = limit - len(found)
+        others = [i for i in self.starting_with(needle) if i not in preferred]
+        exact = [i for i in others if names[i] == needle]
+        starting = heapq.nsmallest(
+            need, (i for i in others if names[i] != needle), rank.__getitem__
+        )
+        for tier, rows in ((_EXACT, sorted(exact, key=rank.__getitem__)), (_PREFIX, starting)):
+            found.extend((1, tier, i) for i in rows[:need])
+            need = limit - len(found)
+        if need <= 0 or prefix_only:
+            return found[:limit]
+        word = f" {needle}"
+        inner = [
+            (_WORD if word in names[i] else _CONTAINS, rank[i])
+            for i in self.containing(needle)
+            if i not in preferred and not names[i].startswith(needle)
+        ]
+        inner.sort()
+        found.extend((1, tier, self.order[r]) for tier, r in inner[:need])
+        return found[:limit]
+
+
+def _sort_key(population: int | None, name: str, code: str) -> tuple[int, str, str]:
+    return (-(population if population is not None else -1), name, code)
+
+
+class _Vintage:
+    """Every collectivité of one vintage, as loaded from the database (see ``_vintage``)."""
+
+    def __init__(
+        self,
+        communes: list[_CommuneRow],
+        commune_names: list[str],
+        postcodes: dict[str, list[int]],
+        epcis: list[_EpciRow],
+        epci_names: list[str],
+        departements: list[_DepartementRow],
+        departement_names: list[str],
+        regions: list[_RegionRow],
+        region_names: list[str],
+    ) -> None:
+        self.communes, self.epcis = communes, epcis
+        self.departements, self.regions = departements, regions
+        self.commune_by_code = {row[0]: i for i, row in enumerate(communes)}
+        self.communes_by_postcode = postcodes
+        self.communes_by_siren: dict[str, list[int]] = {}
+        for i, row in enumerate(communes):
+            if row[4]:
+                self.communes_by_siren.setdefault(row[4], []).append(i)
+        self.epci_by_siren = {row[0]: i for i, row in enumerate(epcis)}
+        self.departement_by_code = {row[0]: i for i, row in enumerate(departements)}
+        self.region_by_code = {row[0]: i for i, row in enumerate(regions)}
+        self.region_departements: dict[str, frozenset[str]] = {
+            code: frozenset(d[0] for d in departements if d[3] == code) for code, _, _ in regions
+        }
+
+        def located(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+            rows: dict[str, list[int]] = {}
+            for departement, i in pairs:
+                rows.setdefault(departement, []).append(i)
+            return rows
+
+        # The preference: a commune's département; any of an EPCI's (its "departements" column,
+        # « ; »-separated); a département itself; any département of a région.
+        self.tables = {
+            "commune": _Table(
+                commune_names,
+                [_sort_key(r[2], r[1], r[0]) for r in communes],
+                located((r[3], i) for i, r in enumerate(communes)),
+            ),
+            "epci": _Table(
+                epci_names,
+                [_sort_key(r[3], r[1], r[0]) for r in epcis],
+                located((d, i) for i, r in enumerate(epcis) for d in set(r[4].split(";"))),
+            ),
+            "departement": _Table(
+                departement_names,
+                [_sort_key(r[2], r[1], r[0]) for r in departements],
+                located((r[0], i) for i, r in enumerate(departements)),
+            ),
+            "region": _Table(
+                region_names,
+                [_sort_key(r[2], r[1], r[0]) for r in regions],
+                located(
+                    (d, i) for i, r in enumerate(regions) for d in self.region_departements[r[0]]
+                ),
+            ),
+        }
+
+
+_vintages: dict[str, list[tuple[int, _Vintage]]] = {}
+_vintages_lock = threading.Lock()
+# Versions kept per vintage: the current one, and the previous one while requests that started
+# before a reload finish (and for tests, whose reloads are rolled back).
+_KEEP_VERSIONS = 2
+
+
+def _versions() -> dict[str, int]:
+    """{vintage: version} for the vintages in the database. One query, run on every lookup."""
+    # Plain SQL: the ORM would spend more time building this query than the database running it.
+    connection = connections[router.db_for_read(Region)]
+    sql = _VERSIONS_SQL.format(table=connection.ops.quote_name(Region._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {vintage: int(version) for vintage, version in cursor.fetchall()}
+
+
+def _load(vintage: str) -> _Vintage:
+    communes: list[_CommuneRow] = []
+    commune_names: list[str] = []
+    postcodes: dict[str, list[int]] = {}
+    rows = (
+        Commune.objects.filter(vintage=vintage)
+        .order_by("insee_code")
+        .values_list(
+            "insee_code", "name", "population", "departement_code", "siren", "search_name",
+            "postcodes",
+        )
+    )  # fmt: skip
+    for i, (code, name, pop, dept, siren, search_name, codes) in enumerate(rows.iterator(4000)):
+        communes.append((code, name, pop, sys.intern(dept), siren))
+        commune_names.append(search_name)
+        # The postcodes column is what CommunePostcode rows are made from (one row per code).
+        for postcode in dict.fromkeys(p for p in codes.split(";") if p):
+            postcodes.setdefault(postcode, []).append(i)
+    epcis: list[_EpciRow] = []
+    epci_names: list[str] = []
+    for siren, name, epci_type, pop, depts, dept, search_name in (
+        Epci.objects.filter(vintage=vintage)
+        .order_by("siren")
+        .values_list(
+            "siren", "name", "epci_type", "population", "departements", "departement_code",
+            "search_name",
+        )
+    ):  # fmt: skip
+        epcis.append((siren, name, epci_type, pop, depts, dept))
+        epci_names.append(search_name)
+    departements: list[_DepartementRow] = []
+    departement_names: list[str] = []
+    for code, name, pop, region_code, search_name in (
+        Departement.objects.filter(vintage=vintage)
+        .order_by("code")
+        .values_list("code", "name", "population", "region_code", "search_name")
+    ):
+        departements.append((code, name, pop, region_code))
+        departement_names.append(search_name)
+    regions: list[_RegionRow] = []
+    region_names: list[str] = []
+    for code, name, pop, search_name in (
+        Region.objects.filter(vintage=vintage)
+        .order_by("code")
+        .values_list("code", "name", "population", "search_name")
+    ):
+        regions.append((code, name, pop))
+        region_names.append(search_name)
+    return _Vintage(
+        communes, commune_names, postcodes, epcis, epci_names,
+        departements, departement_names, regions, region_names,
+    )  # fmt: skip
+
+
+def _vintage(vintage: str) -> _Vintage | None:
+    """The reference data of ``vintage`` as currently in the database; None if not loaded.
+
+    Loaded once per process and per version (a few hundred milliseconds), then shared by every
+    request until ``load_territories`` replaces the vintage.
+    """
+    version = _versions().get(vintage)
+    if version is None:
+        return None
+    for known, data in _vintages.get(vintage, ()):
+        if known == version:
+            return data
+    with _vintages_lock:
+        for known, data in _vintages.get(vintage, ()):
+            if known == version:
+                return data
+        data = _load(vintage)
+        kept = [(known, d) for known, d in _vintages.get(vintage, ()) if known != version]
+        _vintages[vintage] = [(version, data), *kept][:_KEEP_VERSIONS]
+        return data
+
+
+def forget_loaded_vintages() -> None:
+    """Drop the copies in memory (they are reloaded on the next lookup)."""
+    with _vintages_lock:
+        _vintages.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,58 +347,63 @@ def _label(name: str, where: str, kind_label: str, population: int | None) -> st
     return f"{name}{place} — {kind_label}{pop}"
 
 
-def _commune_result(row: dict[str, Any]) -> SearchResult:
+def _commune_result(row: _CommuneRow) -> SearchResult:
+    code, name, population, departement_code, _ = row
     return SearchResult(
         kind="commune",
-        code=row["insee_code"],
-        name=row["name"],
-        label=_label(row["name"], row["departement_code"], "commune", row["population"]),
-        population=row["population"],
-        departement_code=row["departement_code"],
+        code=code,
+        name=name,
+        label=_label(name, departement_code, "commune", population),
+        population=population,
+        departement_code=departement_code,
     )
 
 
-def _epci_result(row: dict[str, Any]) -> SearchResult:
-    kind = "metropole" if row["epci_type"] in METROPOLE_TYPES else "epci"
-    where = ", ".join(d for d in row["departements"].split(";") if d)
-    kind_label = EpciType(row["epci_type"]).label if row["epci_type"] in EpciType else "EPCI"
+def _epci_result(row: _EpciRow) -> SearchResult:
+    siren, name, epci_type, population, departements, departement_code = row
+    kind = "metropole" if epci_type in METROPOLE_TYPES else "epci"
+    where = ", ".join(d for d in departements.split(";") if d)
+    kind_label = EpciType(epci_type).label if epci_type in EpciType else "EPCI"
     return SearchResult(
         kind=kind,
-        code=row["siren"],
-        name=row["name"],
-        label=_label(row["name"], where, kind_label, row["population"]),
-        population=row["population"],
-        departement_code=row["departement_code"],
+        code=siren,
+        name=name,
+        label=_label(name, where, kind_label, population),
+        population=population,
+        departement_code=departement_code,
     )
 
 
-def _departement_result(row: dict[str, Any]) -> SearchResult:
+def _departement_result(row: _DepartementRow) -> SearchResult:
+    code, name, population, _ = row
     return SearchResult(
         kind="departement",
-        code=row["code"],
-        name=row["name"],
-        label=_label(row["name"], row["code"], "département", row["population"]),
-        population=row["population"],
-        departement_code=row["code"],
+        code=code,
+        name=name,
+        label=_label(name, code, "département", population),
+        population=population,
+        departement_code=code,
     )
 
 
-def _region_result(row: dict[str, Any]) -> SearchResult:
+def _region_result(row: _RegionRow) -> SearchResult:
+    code, name, population = row
     return SearchResult(
         kind="region",
-        code=row["code"],
-        name=row["name"],
-        label=_label(row["name"], "", "région", row["population"]),
-        population=row["population"],
+        code=code,
+        name=name,
+        label=_label(name, "", "région", population),
+        population=population,
         departement_code="",
     )
 
 
-_COMMUNE_FIELDS = ("insee_code", "name", "population", "departement_code")
-_EPCI_FIELDS = ("siren", "name", "epci_type", "population", "departements", "departement_code")
-_AREA_FIELDS = ("code", "name", "population")
-
-_Scored = tuple[tuple[Any, ...], SearchResult]
+_BUILD: dict[str, Callable[[Any], SearchResult]] = {
+    "commune": _commune_result,
+    "epci": _epci_result,
+    "departement": _departement_result,
+    "region": _region_result,
+}
 
 
 def _key(pref: int, tier: int, result: SearchResult) -> tuple[Any, ...]:
@@ -141,55 +411,40 @@ def _key(pref: int, tier: int, result: SearchResult) -> tuple[Any, ...]:
     return (pref, tier, _KIND_RANK[result.kind], -pop, result.name, result.code)
 
 
-def _preferred(model: type[Model], departements: frozenset[str]) -> Case | Value:
-    """0 for rows located in one of the preferred départements, 1 otherwise."""
+def _preferred(data: _Vintage, table: str, i: int, departements: frozenset[str]) -> int:
+    """0 for a row located in one of the preferred départements, 1 otherwise."""
     if not departements:
-        return Value(1)
-    if model is Commune:
-        condition = Q(departement_code__in=departements)
-    elif model is Epci:
-        condition = Q()
-        for d in departements:
-            condition |= (
-                Q(departements=d)
-                | Q(departements__startswith=f"{d};")
-                | Q(departements__endswith=f";{d}")
-                | Q(departements__contains=f";{d};")
-            )
-    elif model is Departement:
-        condition = Q(code__in=departements)
+        return 1
+    if table == "commune":
+        located = data.communes[i][3] in departements
+    elif table == "epci":
+        located = not departements.isdisjoint(data.epcis[i][4].split(";"))
+    elif table == "departement":
+        located = data.departements[i][0] in departements
     else:
-        vintage_depts = Departement.objects.filter(
-            vintage=OuterRef("vintage"), region_code=OuterRef("code"), code__in=departements
-        )
-        condition = Q(Exists(vintage_depts))
-    return Case(When(condition, then=Value(0)), default=Value(1), output_field=IntegerField())
+        located = not data.region_departements[data.regions[i][0]].isdisjoint(departements)
+    return 0 if located else 1
 
 
-def _name_matches(
-    model: type[Model], vintage: str, needle: str, limit: int, departements: frozenset[str]
-) -> QuerySet[Any]:
-    """One query: rows whose search_name matches, best first, at most ``limit``."""
-    if len(needle) < 2:  # a single letter: prefixes only, the substring would match everything
-        match = Q(search_name__startswith=needle)
-    else:
-        match = Q(search_name__contains=needle)
-    tier = Case(
-        When(search_name=needle, then=Value(_EXACT)),
-        When(search_name__startswith=needle, then=Value(_PREFIX)),
-        When(search_name__contains=f" {needle}", then=Value(_WORD)),
-        default=Value(_CONTAINS),
-        output_field=IntegerField(),
-    )
-    return (
-        model._default_manager.filter(match, vintage=vintage)  # type: ignore[attr-defined]
-        .annotate(pref=_preferred(model, departements), tier=tier, pop=Coalesce("population", -1))
-        .order_by("pref", "tier", F("pop").desc(), "name")
-    )[:limit]
+def _tier(name: str, needle: str) -> int | None:
+    if needle not in name:
+        return None
+    if name == needle:
+        return _EXACT
+    if name.startswith(needle):
+        return _PREFIX
+    if f" {needle}" in name:
+        return _WORD
+    return _CONTAINS
 
 
-def _with_pref(qs: QuerySet[Any], model: type[Model], departements: frozenset[str]) -> Any:
-    return qs.annotate(pref=_preferred(model, departements))
+def _rows(data: _Vintage, table: str) -> list[Any]:
+    return {
+        "commune": data.communes,
+        "epci": data.epcis,
+        "departement": data.departements,
+        "region": data.regions,
+    }[table]
 
 
 def search(
@@ -212,75 +467,68 @@ def search(
     are ranked before all others. Without it, "Clermont" ranks the communes named exactly
     Clermont (Oise, Landes, …) before Clermont-Ferrand.
 
-    At most 4 queries whatever the data: identifiers are looked up through indexes; a name
-    costs one query per searched table (régions, départements, communes, EPCI).
+    One query whatever the data (the vintage's version): the search runs over the vintage held
+    in memory (see ``_vintage``).
     """
     text = query.strip()
     if not text or limit <= 0:
         return []
+    data = _vintage(vintage)
+    if data is None:
+        return []
     prefs = frozenset(departements or ())
-    scored: list[_Scored] = []
+    found: list[tuple[int, int, str, int]] = []  # pref, tier, table, row index
 
     code = re.sub(r"\s+", "", text).upper()
     if _INSEE.match(code) or _POSTCODE.match(code):
-        by_postcode = CommunePostcode.objects.filter(vintage=vintage, postcode=code)
-        rows = _with_pref(
-            Commune.objects.filter(
-                Q(insee_code=code) | Q(id__in=by_postcode.values("commune_id")), vintage=vintage
-            ),
-            Commune,
-            prefs,
-        ).values(*_COMMUNE_FIELDS, "pref")[: limit * 4]
-        for row in rows:
-            tier = _CODE if row["insee_code"] == code else _POSTCODE_TIER
-            scored.append(((row["pref"], tier), _commune_result(row)))
+        rows = set(data.communes_by_postcode.get(code, ()))
+        if code in data.commune_by_code:
+            rows.add(data.commune_by_code[code])
+        for i in sorted(rows)[: limit * 4]:  # rows are in INSEE code order
+            tier = _CODE if data.communes[i][0] == code else _POSTCODE_TIER
+            found.append((_preferred(data, "commune", i, prefs), tier, "commune", i))
     if _SIREN.match(code):
-        for row in _with_pref(
-            Commune.objects.filter(vintage=vintage, siren=code), Commune, prefs
-        ).values(*_COMMUNE_FIELDS, "pref")[:limit]:
-            scored.append(((row["pref"], _CODE), _commune_result(row)))
-        for row in _with_pref(Epci.objects.filter(vintage=vintage, siren=code), Epci, prefs).values(
-            *_EPCI_FIELDS, "pref"
-        )[:limit]:
-            scored.append(((row["pref"], _CODE), _epci_result(row)))
-    if _DEPARTEMENT.match(code):
-        for row in _with_pref(
-            Departement.objects.filter(vintage=vintage, code=code), Departement, prefs
-        ).values(*_AREA_FIELDS, "pref"):
-            scored.append(((row["pref"], _CODE), _departement_result(row)))
-    if _REGION.match(code):
-        for row in _with_pref(
-            Region.objects.filter(vintage=vintage, code=code), Region, prefs
-        ).values(*_AREA_FIELDS, "pref"):
-            scored.append(((row["pref"], _CODE), _region_result(row)))
+        for i in data.communes_by_siren.get(code, [])[:limit]:
+            found.append((_preferred(data, "commune", i, prefs), _CODE, "commune", i))
+        if code in data.epci_by_siren:
+            i = data.epci_by_siren[code]
+            found.append((_preferred(data, "epci", i, prefs), _CODE, "epci", i))
+    if _DEPARTEMENT.match(code) and code in data.departement_by_code:
+        i = data.departement_by_code[code]
+        found.append((_preferred(data, "departement", i, prefs), _CODE, "departement", i))
+    if _REGION.match(code) and code in data.region_by_code:
+        i = data.region_by_code[code]
+        found.append((_preferred(data, "region", i, prefs), _CODE, "region", i))
 
     needle = normalize_name(text)
     looks_like_code = any(p.match(code) for p in (_INSEE, _POSTCODE, _SIREN, _DEPARTEMENT))
     if needle and not looks_like_code and re.search(r"[a-z]", needle):
-        searched = (
-            (Region, _AREA_FIELDS, _region_result),
-            (Departement, _AREA_FIELDS, _departement_result),
-            (Commune, _COMMUNE_FIELDS, _commune_result),
-            (Epci, _EPCI_FIELDS, _epci_result),
-        )
-        for model, fields, build in searched:
-            qs = _name_matches(model, vintage, needle, limit, prefs)
-            for row in qs.values(*fields, "pref", "tier"):
-                scored.append(((row["pref"], row["tier"]), build(row)))
+        for table in ("region", "departement", "commune", "epci"):
+            for pref, tier, i in data.tables[table].best(needle, limit, prefs):
+                found.append((pref, tier, table, i))
 
-    best: dict[tuple[str, str], tuple[tuple[Any, ...], SearchResult]] = {}
-    for (pref, tier), result in scored:
-        key = _key(pref, tier, result)
-        ident = (result.kind, result.code)
-        if ident not in best or key < best[ident][0]:
-            best[ident] = (key, result)
-    ranked = sorted(best.values(), key=lambda item: item[0])
+    # A row is one collectivité: keep its best (pref, tier).
+    best: dict[tuple[str, int], tuple[int, int]] = {}
+    for pref, tier, table, i in found:
+        if (table, i) not in best or (pref, tier) < best[table, i]:
+            best[table, i] = (pref, tier)
+    # Only rows whose (pref, tier) is at most that of the limit-th best can make the list: the
+    # full sort key (and the result) is built for those only.
+    kept = sorted(best.items(), key=lambda item: item[1])
+    if len(kept) > limit:
+        cut = kept[limit - 1][1]
+        kept = [item for item in kept if item[1] <= cut]
+    ranked = []
+    for (table, i), (pref, tier) in kept:
+        result = _BUILD[table](_rows(data, table)[i])
+        ranked.append((_key(pref, tier, result), result))
+    ranked.sort(key=lambda item: item[0])
     return [result for _, result in ranked[:limit]]
 
 
 def vintages() -> list[str]:
     """The reference vintages loaded in the database, oldest first."""
-    return sorted(set(Region.objects.order_by().values_list("vintage", flat=True).distinct()))
+    return sorted(_versions())
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,7 +544,7 @@ def to_applicant(kind: str, code: str, vintage: str) -> Applicant:
     ``kind`` is "commune" (INSEE code), "epci" or its alias "metropole" (SIREN), "departement"
     or "region" (code). Any other kind ("association", "entreprise", "syndicat", …) is not
     looked up and gives an ``ApplicantKind.OTHER`` applicant. Raises ``UnknownCollectivity``
-    when the code is not in the vintage.
+    when the code is not in the vintage. One query (the vintage's version; see ``_vintage``).
     """
     kind = (kind or "").strip()
     code = (code or "").strip()
@@ -305,58 +553,62 @@ def to_applicant(kind: str, code: str, vintage: str) -> Applicant:
             kind=ApplicantKind.OTHER, code=code, name=f"{kind} {code}", other_label=kind
         )
     lookup_code = code.upper()
+    data = _vintage(vintage)
+    if data is None:
+        raise UnknownCollectivity(kind, code, vintage)
 
     if kind == "commune":
-        commune = Commune.objects.filter(vintage=vintage, insee_code=lookup_code).first()
-        if commune is None:
+        i = data.commune_by_code.get(lookup_code)
+        if i is None:
             raise UnknownCollectivity(kind, code, vintage)
+        insee_code, name, population, departement_code, _ = data.communes[i]
         return Applicant(
             kind=ApplicantKind.COMMUNE,
-            code=commune.insee_code,
-            name=commune.name,
-            population=commune.population,
+            code=insee_code,
+            name=name,
+            population=population,
             vintage=vintage,
-            departements=frozenset({commune.departement_code} - {""}),
+            departements=frozenset({departement_code} - {""}),
         )
 
     if kind in ("epci", "metropole"):
-        epci = Epci.objects.filter(vintage=vintage, siren=lookup_code).first()
-        if epci is None:
+        i = data.epci_by_siren.get(lookup_code)
+        if i is None:
             raise UnknownCollectivity(kind, code, vintage)
+        siren, name, epci_type, population, departements, _ = data.epcis[i]
         return Applicant(
-            kind=ApplicantKind.METROPOLE if epci.is_metropole else ApplicantKind.EPCI,
-            code=epci.siren,
-            name=epci.name,
-            population=epci.population,
+            kind=ApplicantKind.METROPOLE if epci_type in METROPOLE_TYPES else ApplicantKind.EPCI,
+            code=siren,
+            name=name,
+            population=population,
             vintage=vintage,
-            departements=frozenset(epci.departement_list),
-            epci_type=epci.epci_type,
+            departements=frozenset(d for d in departements.split(";") if d),
+            epci_type=epci_type,
         )
 
     if kind == "departement":
-        dept = Departement.objects.filter(vintage=vintage, code=lookup_code).first()
-        if dept is None:
+        i = data.departement_by_code.get(lookup_code)
+        if i is None:
             raise UnknownCollectivity(kind, code, vintage)
+        dept_code, name, population, _ = data.departements[i]
         return Applicant(
             kind=ApplicantKind.DEPARTEMENT,
-            code=dept.code,
-            name=dept.name,
-            population=dept.population,
+            code=dept_code,
+            name=name,
+            population=population,
             vintage=vintage,
-            departements=frozenset({dept.code}),
+            departements=frozenset({dept_code}),
         )
 
-    region = Region.objects.filter(vintage=vintage, code=lookup_code).first()
-    if region is None:
+    i = data.region_by_code.get(lookup_code)
+    if i is None:
         raise UnknownCollectivity(kind, code, vintage)
-    codes = Departement.objects.filter(vintage=vintage, region_code=region.code).values_list(
-        "code", flat=True
-    )
+    region_code, name, population = data.regions[i]
     return Applicant(
         kind=ApplicantKind.REGION,
-        code=region.code,
-        name=region.name,
-        population=region.population,
+        code=region_code,
+        name=name,
+        population=population,
         vintage=vintage,
-        departements=frozenset(codes),
+        departements=data.region_departements[region_code],
     )

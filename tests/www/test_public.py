@@ -140,3 +140,32 @@ def test_home_query_count_does_not_depend_on_the_number_of_calls(client, django_
     with django_assert_num_queries(1):
         response = client.get("/")
     assert response.content.decode().count('class="fr-card fr-enlarge-link"') == 8
+
+
+def test_a_changed_call_is_seen_at_the_next_request(client):
+    from guichet.calls.models import Call
+
+    assert "Puy-de-Dôme 2021" in text(simulate(client, applicant="commune:63040", cost="8000"))
+    call = Call.objects.get(slug=PDD)
+    call.title = "Appel renommé"
+    call.save()  # as load_calls and the admin do: loaded_at changes
+    body = text(simulate(client, applicant="commune:63040", cost="8000"))
+    assert "Appel renommé" in body
+    assert "Appel renommé" in text(client.get(reverse("public:call", args=[PDD])))
+
+
+def test_page_chrome_follows_the_settings(client, settings):
+    client.get("/accessibilite/")  # the chrome is rendered once…
+    settings.GUICHET = {**settings.GUICHET, "SITE_TITLE": "guichet 63"}
+    body = text(client.get("/accessibilite/"))  # …and again when a setting changes
+    assert "Accueil — guichet 63" in body
+    assert "Retour à l’accueil — guichet 63" in body
+
+
+def test_header_tools_stay_per_request(client, django_user_model):
+    assert "Se connecter" in text(client.get("/accessibilite/"))
+    user = django_user_model.objects.create_user(email="agent@example.org", password="x" * 20)
+    client.force_login(user)
+    body = text(client.get("/accessibilite/"))
+    assert "Se déconnecter" in body
+    assert "Se connecter" not in body

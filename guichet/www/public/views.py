@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
+from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,11 +30,47 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+# The calls shown by the call page and the simulator, by slug, with the version they were read
+# at. Calls change only through load_calls or the admin, and both save the call, which updates
+# its loaded_at: one small query per request tells whether the copy in memory is current.
+_calls: dict[str, tuple[tuple[Any, ...], Call]] = {}
+_CALL_VERSION_SQL = "SELECT {id}, {loaded_at} FROM {table} WHERE {slug} = %s"
+
+
+def _call_version(slug: str) -> tuple[Any, ...] | None:
+    # Plain SQL: the ORM would spend more time building this query than the database running it.
+    connection = connections[router.db_for_read(Call)]
+    meta, quote = Call._meta, connection.ops.quote_name
+    sql = _CALL_VERSION_SQL.format(
+        table=quote(meta.db_table),
+        **{name: quote(meta.get_field(name).column) for name in ("id", "loaded_at", "slug")},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        row = cursor.fetchone()
+    return tuple(row) if row else None
+
+
 def _call_or_404(slug: str) -> Call:
+    """The call, read from the database only when it changed since this process last read it.
+
+    The instance is shared by the requests: views only read it (its fund and axis are not
+    shown by these pages, and are not part of the version).
+    """
+    version = _call_version(slug)
+    if version is None:
+        raise Http404(f"Aucun appel « {slug} ».")
+    cached = _calls.get(slug)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     try:
-        return get_call(slug)
+        call = get_call(slug)
     except CallNotFound:
         raise Http404(f"Aucun appel « {slug} ».") from None
+    if len(_calls) > 256:
+        _calls.clear()
+    _calls[slug] = (version, call)
+    return call
 
 
 @require_GET
@@ -107,10 +145,15 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
         "call": call,
         "rules": call.rules,
         "form": form,
+        # What the fields show: what was typed (as the form's widgets would), and the errors.
+        "values": form.data,
+        "errors": form.errors,
         "verdict": verdict,
         "candidates": candidates,
         "Status": Status,
         "share_url": request.build_absolute_uri() if verdict else "",
+        "simulator_url": reverse("public:simulator", args=[call.slug]),
+        "suggest_url": reverse("public:collectivity-search"),
         "title": "Suis-je éligible ? Combien puis-je recevoir ?",
         "breadcrumb": [
             {"url": reverse("public:home"), "title": "Accueil"},
