@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import agents_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -18,5 +18,18 @@ urlpatterns = [
         "dossiers/<uuid:uuid>/messages/pieces/<int:attachment_id>/",
         views.message_attachment_download,
         name="message-attachment",
+    ),
+    path("appels/<slug:slug>/agents/", agents_views.agent_list, name="agents"),
+    path("appels/<slug:slug>/agents/inviter/", agents_views.agent_invite, name="agent-invite"),
+    path("appels/<slug:slug>/agents/<int:role_id>/", agents_views.agent_edit, name="agent-edit"),
+    path(
+        "appels/<slug:slug>/agents/<int:role_id>/retirer/",
+        agents_views.agent_remove,
+        name="agent-remove",
+    ),
+    path(
+        "appels/<slug:slug>/agents/invitation/<str:token>/",
+        agents_views.agent_invitation,
+        name="agent-invitation",
     ),
 ]
