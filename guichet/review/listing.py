@@ -1,0 +1,532 @@
+"""The reviewers' list of a call's dossiers: tabs, filters, search, columns and sorting.
+
+One entry point, ``filtered_dossiers(params, user, call)``, turns the list's GET parameters into
+the queryset of the dossiers this agent may see (``permissions.visible_dossiers``) and the columns
+they chose. The list page and the exports (CSV, XLSX, ODS) both call it, so an export holds exactly
+the dossiers and the columns on screen (every page, not only the current one).
+
+Columns (``COLUMNS``): key → ``Column(label, value, text, sort)``. ``value(dossier)`` is the raw
+value for a spreadsheet (Decimal, int, datetime, str or None); ``text(dossier)`` is what the page
+shows, in French; ``sort`` is the ORM expression the header sorts on. The queryset carries the
+annotations the columns read (``cost``, ``arrondissement_name``, ``amount``) and follows the
+foreign keys they use (session, assignee), so reading every column costs no query per dossier.
+
+Search is case and accent insensitive on both SQLite and PostgreSQL without an extension and
+without a migration (``Unaccent``): on PostgreSQL the searched columns are lowered and their
+French accented letters replaced by one ``translate`` (and ``replace`` for œ and æ); on SQLite the
+same Python function ``normalize`` is registered on the connection and called in SQL. Hyphens and
+apostrophes count as spaces, and each word typed must appear in the collectivité, the title or
+the number. It scans the call's dossiers (a few hundred);
+a normalised search column filled on save would let an index serve it if calls grow much larger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from guichet.dossiers.models import CostLine, Dossier
+from guichet.dossiers.workflow import State
+from guichet.rules.applicant import KIND_LABELS, ApplicantKind
+from guichet.rules.money import AmountError, format_euros, format_int, parse_euros
+
+from .models import OpinionKind, Role
+from .permissions import CALL_WIDE, roles, visible_dossiers
+
+if TYPE_CHECKING:
+    from guichet.accounts.models import User
+    from guichet.calls.models import Call
+
+
+# ---------------------------------------------------------------- tabs
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    states: tuple[State, ...]
+
+
+TABS: tuple[Tab, ...] = (
+    Tab("a-instruire", "À instruire", (State.SUBMITTED,)),
+    Tab("en-instruction", "En instruction", (State.IN_REVIEW,)),
+    Tab("corrections", "En attente de corrections", (State.CORRECTION_REQUESTED,)),
+    Tab("proposes", "Proposés au comité", (State.PROPOSED,)),
+    Tab("decides", "Décidés", (State.ACCEPTED, State.REFUSED)),
+    Tab("retires", "Retirés", (State.WITHDRAWN,)),
+)
+TABS_BY_KEY = {t.key: t for t in TABS}
+DEFAULT_TAB = TABS[0].key
+
+
+# ---------------------------------------------------------------- columns
+
+
+def _euros(value: Decimal | None) -> str:
+    return "" if value is None else format_euros(value)
+
+
+def _score(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def _datetime(value: dt.datetime | None) -> str:
+    return "" if value is None else timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    value: Callable[[Dossier], Any]
+    text: Callable[[Dossier], str]
+    sort: str | None = None
+    # What ``value`` returns, for spreadsheets: text, integer, number (the score), money, datetime.
+    kind: str = "text"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("integer", "number", "money")
+
+
+def _column(
+    key: str,
+    label: str,
+    value: Callable[[Dossier], Any],
+    fmt: Callable[[Any], str] = lambda v: "" if v is None else str(v),
+    sort: str | None = None,
+    kind: str = "text",
+) -> Column:
+    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind)
+
+
+def _category(d: Dossier) -> str:
+    category = d.call.rules.category(d.category) if d.category else None
+    return f"{category.code}. {category.title}" if category else d.category
+
+
+def _kind_label(kind: str) -> str:
+    try:
+        return KIND_LABELS[ApplicantKind(kind)]
+    except ValueError:
+        return kind
+
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        _column("number", "Numéro", lambda d: d.number, sort="number"),
+        _column("applicant", "Collectivité", lambda d: d.applicant_name, sort="applicant_name"),
+        _column("kind", "Type de collectivité", lambda d: _kind_label(d.applicant_kind),
+                sort="applicant_kind"),
+        _column("title", "Projet", lambda d: d.title, sort="title"),
+        _column("arrondissement", "Arrondissement",
+                lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name"),
+        _column("session", "Session", lambda d: d.session.label if d.session else None,
+                sort="session__date"),
+        _column("category", "Type de projet", _category, sort="category"),
+        _column("population", "Population", lambda d: d.population_used,
+                lambda v: "" if v is None else format_int(v), sort="population_used",
+                kind="integer"),
+        _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money"),
+        _column("maximum", "Montant maximal", lambda d: d.maximum_amount, _euros,
+                sort="maximum_amount", kind="money"),
+        _column("requested", "Montant demandé", lambda d: d.requested_amount, _euros,
+                sort="requested_amount", kind="money"),
+        _column("proposed", "Montant proposé", lambda d: d.proposed_amount, _euros,
+                sort="proposed_amount", kind="money"),
+        _column("score", "Note", lambda d: d.score_average, _score, sort="score_average",
+                kind="number"),
+        _column("opinion", "Avis",
+                lambda d: OpinionKind(d.opinion).label if d.opinion in OpinionKind.values else "",
+                sort="opinion"),
+        _column("state", "État", lambda d: d.state_label, sort="state"),
+        _column("submitted_at", "Déposé le", lambda d: d.submitted_at, _datetime,
+                sort="submitted_at", kind="datetime"),
+        _column("assignee", "Instructeur",
+                lambda d: d.assignee.get_full_name() or d.assignee.email if d.assignee else "",
+                sort="assignee__last_name"),
+    )
+}  # fmt: skip
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "number", "applicant", "title", "arrondissement", "maximum", "score", "state", "assignee",
+)  # fmt: skip
+DEFAULT_SORT = "submitted_at"  # oldest first: the dossiers that have waited longest come first
+
+
+# ---------------------------------------------------------------- accent-insensitive text
+
+_ACCENTS = "àâäáãåçéèêëîïíìôöóòõùûüúÿñÀÂÄÁÃÅÇÉÈÊËÎÏÍÌÔÖÓÒÕÙÛÜÚŸÑ’'-"
+_PLAIN = "aaaaaaceeeeiiiiooooouuuuynaaaaaaceeeeiiiiooooouuuuyn   "
+_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"}
+_TRANSLATION = str.maketrans(_ACCENTS, _PLAIN) | str.maketrans(_LIGATURES)
+assert len(_ACCENTS) == len(_PLAIN)
+
+
+def normalize(text: str) -> str:
+    """What ``Unaccent`` computes in SQL: lowercase, French accents removed, - and ' as spaces."""
+    return text.lower().translate(_TRANSLATION)
+
+
+def _normalize_or_none(text: str | None) -> str | None:
+    return None if text is None else normalize(text)
+
+
+class Unaccent(Func):
+    """The same normalisation in SQL, with no database extension (see ``normalize``)."""
+
+    def __init__(self, expression: Any) -> None:
+        from django.db.models import CharField
+
+        super().__init__(expression, output_field=CharField())
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        # The Python function itself, registered on the connection (about sixty nested REPLACE
+        # calls overflow SQLite's parser stack).
+        connection.ensure_connection()
+        connection.connection.create_function(
+            "guichet_normalize", 1, _normalize_or_none, deterministic=True
+        )
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"guichet_normalize({sql})", list(params)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        sql, params = f"LOWER({sql})", list(params)
+        for src, dst in _LIGATURES.items():
+            sql = f"REPLACE({sql}, %s, %s)"
+            params += [src, dst]
+        return f"TRANSLATE({sql}, %s, %s)", [*params, _ACCENTS, _PLAIN]
+
+
+# ---------------------------------------------------------------- filters
+
+POPULATION_BANDS: dict[str, tuple[str, int | None, int | None]] = {
+    "moins-de-1000": ("Moins de 1\u00a0000 habitants", None, 1000),
+    "1000-4999": ("De 1\u00a0000 à 4\u00a0999 habitants", 1000, 5000),
+    "5000-19999": ("De 5\u00a0000 à 19\u00a0999 habitants", 5000, 20000),
+    "20000-et-plus": ("20\u00a0000 habitants ou plus", 20000, None),
+}
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+NO_ARRONDISSEMENT = "prefecture"
+
+
+class _DecimalText(forms.CharField):
+    """A number typed the French way (« 3,5 » or « 3.5 »); a clear message otherwise."""
+
+    def __init__(self, *, euros: bool = False, **kwargs: Any) -> None:
+        self.euros = euros
+        super().__init__(required=False, max_length=30, **kwargs)
+
+    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        if self.euros:
+            try:
+                return parse_euros(text, allow_zero=True)
+            except AmountError as exc:
+                raise forms.ValidationError(f"{self.label} : {exc}") from None
+        try:
+            number = Decimal(text.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+        except InvalidOperation:
+            raise forms.ValidationError(
+                f"{self.label} : « {text} » n’est pas une note (par exemple 3,5)."
+            ) from None
+        if not number.is_finite() or abs(number) >= 1000:
+            raise forms.ValidationError(f"{self.label} : « {text} » n’est pas une note.")
+        return number
+
+
+class ListForm(forms.Form):
+    """The list's GET parameters. An invalid value is reported in French and then ignored."""
+
+    q = forms.CharField(label="Rechercher", required=False, max_length=200)
+    onglet = forms.ChoiceField(required=False, choices=[(t.key, t.label) for t in TABS])
+    session = forms.ChoiceField(label="Session", required=False)
+    arrondissement = forms.ChoiceField(label="Arrondissement", required=False)
+    categorie = forms.ChoiceField(label="Type de projet", required=False)
+    type = forms.ChoiceField(
+        label="Type de collectivité",
+        required=False,
+        choices=[("", "Tous")] + [(k.value, KIND_LABELS[k].capitalize()) for k in ApplicantKind],
+    )
+    population = forms.ChoiceField(
+        label="Population",
+        required=False,
+        choices=[("", "Toutes")] + [(k, v[0]) for k, v in POPULATION_BANDS.items()],
+    )
+    verdict = forms.ChoiceField(
+        label="Règles de l’appel",
+        required=False,
+        choices=[("", "Tous"), ("eligible", "Éligible au dépôt"), ("non-eligible", "Non éligible")],
+    )
+    note_min = _DecimalText(label="Note minimale")
+    note_max = _DecimalText(label="Note maximale")
+    montant_min = _DecimalText(label="Montant minimal", euros=True)
+    montant_max = _DecimalText(label="Montant maximal", euros=True)
+    affectation = forms.ChoiceField(
+        label="Affectation",
+        required=False,
+        choices=[("", "Tous"), ("moi", "Affectés à moi"), ("personne", "Non affectés")],
+    )
+    tri = forms.CharField(required=False, max_length=40)
+    taille = forms.TypedChoiceField(
+        label="Dossiers par page",
+        required=False,
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+    )
+    colonnes = forms.MultipleChoiceField(
+        label="Colonnes affichées",
+        required=False,
+        choices=[(c.key, c.label) for c in COLUMNS.values()],
+    )
+    # Present when the column picker was submitted: no box ticked then means « none chosen ».
+    choix_colonnes = forms.BooleanField(required=False)
+
+    error_messages = {"invalid_choice": "Valeur inconnue."}
+
+    def __init__(
+        self, data: Mapping[str, Any], *, call: Call, arrondissements: list[tuple[str, str]]
+    ):
+        super().__init__(data)
+        self.fields["session"].choices = [("", "Toutes")] + [
+            (str(s.pk), f"{s.label} ({s.date:%d/%m/%Y})") for s in call.sessions.all()
+        ]
+        self.fields["arrondissement"].choices = [("", "Tous"), *arrondissements]
+        self.fields["categorie"].choices = [("", "Tous")] + [
+            (c.code, f"{c.code}. {c.title}") for c in call.rules.categories
+        ]
+        for name, field in self.fields.items():
+            field.error_messages["invalid_choice"] = (
+                f"{field.label or name} : la valeur « %(value)s » est inconnue, elle est ignorée."
+            )
+
+    def clean_tri(self) -> str:
+        value = self.cleaned_data.get("tri") or ""
+        key = value.removeprefix("-")
+        if value and (key not in COLUMNS or COLUMNS[key].sort is None):
+            raise forms.ValidationError("Ce tri est inconnu : la liste suit l’ordre par défaut.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for low, high, label in (
+            ("note_min", "note_max", "La note minimale"),
+            ("montant_min", "montant_max", "Le montant minimal"),
+        ):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(high, f"{label} dépasse le maximum : le maximum est ignoré.")
+        return data
+
+
+def arrondissement_choices(user: User, call: Call) -> list[tuple[str, str]]:
+    """The arrondissements of the call's département this agent covers, named as in the
+    reference data, and the préfecture's own dossiers (no arrondissement)."""
+    from guichet.territories.models import Arrondissement
+
+    covered: set[str] | None = set()
+    for r in roles(user, call):
+        if Role(r.role) in CALL_WIDE or r.whole_departement:
+            covered = None
+            break
+        covered.update(r.arrondissements)  # type: ignore[union-attr]
+    rows = Arrondissement.objects.filter(
+        vintage=call.reference_vintage, departement_code=call.departement_code
+    ).order_by("code")
+    choices = [(a.code, a.name) for a in rows if covered is None or a.code in covered]
+    if covered is None:
+        choices.append((NO_ARRONDISSEMENT, "Préfecture (sans arrondissement)"))
+    return choices
+
+
+# ---------------------------------------------------------------- the listing
+
+
+@dataclass
+class Listing:
+    """Everything the list page shows; ``queryset`` and ``columns`` are what exports need."""
+
+    queryset: QuerySet[Dossier]  # the current tab, filtered, searched and sorted
+    columns: list[Column]
+    form: ListForm
+    tab: Tab
+    sort: str  # "key" or "-key"
+    page_size: int
+    base: QuerySet[Dossier]  # filtered and searched, every tab (for the counts)
+    columns_chosen: bool  # the column picker was submitted (to be remembered)
+
+    def counts(self) -> dict[str, int]:
+        """The number of dossiers in each tab, in one query."""
+        totals = self.base.aggregate(
+            **{
+                t.key.replace("-", "_"): Count("pk", filter=Q(state__in=list(t.states)))
+                for t in TABS
+            }
+        )
+        return {t.key: totals[t.key.replace("-", "_")] for t in TABS}
+
+
+def annotate(queryset: QuerySet[Dossier], call: Call) -> QuerySet[Dossier]:
+    """The values the columns and filters read, computed by the database."""
+    from guichet.territories.models import Arrondissement
+
+    cost = (
+        CostLine.objects.filter(dossier=OuterRef("pk"))
+        .values("dossier")
+        .annotate(total=Sum("amount_excl_vat"))
+        .values("total")
+    )
+    name = Arrondissement.objects.filter(
+        vintage=call.reference_vintage, code=OuterRef("arrondissement_code")
+    ).values("name")[:1]
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return queryset.annotate(
+        cost=Subquery(cost, output_field=money),
+        arrondissement_name=Subquery(name),
+        amount=Coalesce("proposed_amount", "maximum_amount", output_field=money),
+    )
+
+
+def search(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
+    """Every word typed must appear in the collectivité, the title or the number."""
+    words = [w for w in re.split(r"\s+", normalize(text)) if w]
+    if not words:
+        return queryset
+    queryset = queryset.annotate(
+        _s_name=Unaccent(F("applicant_name")),
+        _s_title=Unaccent(F("title")),
+        _s_number=Unaccent(Coalesce(F("number"), Value(""))),
+    )
+    for word in words[:10]:
+        queryset = queryset.filter(
+            Q(_s_name__contains=word) | Q(_s_title__contains=word) | Q(_s_number__contains=word)
+        )
+    return queryset
+
+
+def _filter(queryset: QuerySet[Dossier], data: Mapping[str, Any], user: User) -> QuerySet[Dossier]:
+    if data.get("session"):
+        queryset = queryset.filter(session_id=int(data["session"]))
+    if data.get("arrondissement"):
+        code = data["arrondissement"]
+        queryset = queryset.filter(arrondissement_code="" if code == NO_ARRONDISSEMENT else code)
+    if data.get("categorie"):
+        queryset = queryset.filter(category=data["categorie"])
+    if data.get("type"):
+        queryset = queryset.filter(applicant_kind=data["type"])
+    if data.get("population"):
+        _, low, high = POPULATION_BANDS[data["population"]]
+        if low is not None:
+            queryset = queryset.filter(population_used__gte=low)
+        if high is not None:
+            queryset = queryset.filter(population_used__lt=high)
+    if data.get("verdict"):
+        queryset = queryset.filter(eligible_at_submission=data["verdict"] == "eligible")
+    if data.get("note_min") is not None:
+        queryset = queryset.filter(score_average__gte=data["note_min"])
+    if data.get("note_max") is not None:
+        queryset = queryset.filter(score_average__lte=data["note_max"])
+    if data.get("montant_min") is not None:
+        queryset = queryset.filter(amount__gte=data["montant_min"])
+    if data.get("montant_max") is not None:
+        queryset = queryset.filter(amount__lte=data["montant_max"])
+    if data.get("affectation") == "moi":
+        queryset = queryset.filter(assignee=user)
+    elif data.get("affectation") == "personne":
+        queryset = queryset.filter(assignee__isnull=True)
+    if data.get("q"):
+        queryset = search(queryset, data["q"])
+    return queryset
+
+
+def order(queryset: QuerySet[Dossier], sort: str) -> QuerySet[Dossier]:
+    """Sort on the column, empty values last both ways, then by number: a stable order."""
+    field = COLUMNS[sort.removeprefix("-")].sort or "submitted_at"
+    expression = (
+        F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
+    )
+    return queryset.order_by(expression, "number", "pk")
+
+
+def listing(
+    params: Mapping[str, Any],
+    user: User,
+    call: Call,
+    *,
+    remembered_columns: list[str] | None = None,
+    arrondissements: list[tuple[str, str]] | None = None,
+) -> Listing:
+    """The dossiers and columns for the list's GET parameters (see the module's docstring)."""
+    form = ListForm(
+        params, call=call, arrondissements=arrondissements or arrondissement_choices(user, call)
+    )
+    form.is_valid()
+    data = form.cleaned_data  # only the valid values: the others are ignored
+    base = _filter(
+        annotate(
+            visible_dossiers(user, call).filter(submitted_at__isnull=False), call
+        ).select_related("call", "session", "assignee"),
+        data,
+        user,
+    )
+    tab = TABS_BY_KEY.get(data.get("onglet") or "", TABS_BY_KEY[DEFAULT_TAB])
+    sort = data.get("tri") or DEFAULT_SORT
+    chosen = bool(data.get("choix_colonnes")) and "colonnes" not in form.errors
+    if chosen and data.get("colonnes"):
+        keys = list(data["colonnes"])
+    else:
+        keys = [k for k in (remembered_columns or DEFAULT_COLUMNS) if k in COLUMNS]
+        if chosen:
+            form.add_error("colonnes", "Choisissez au moins une colonne.")
+            chosen = False
+    keys = [k for k in COLUMNS if k in keys] or list(DEFAULT_COLUMNS)
+    return Listing(
+        queryset=order(base.filter(state__in=list(tab.states)), sort),
+        columns=[COLUMNS[k] for k in keys],
+        form=form,
+        tab=tab,
+        sort=sort,
+        page_size=data.get("taille") or DEFAULT_PAGE_SIZE,
+        base=base,
+        columns_chosen=chosen,
+    )
+
+
+def filtered_dossiers(
+    params: Mapping[str, Any],
+    user: User,
+    call: Call,
+    *,
+    remembered_columns: list[str] | None = None,
+) -> tuple[QuerySet[Dossier], list[Column]]:
+    """For exports: the dossiers of the list as filtered, searched and sorted by ``params`` (the
+    list page's query string, e.g. ``request.GET``), in the current tab, every page; and the
+    columns chosen, in the list's order. Pass ``remembered_columns`` (the list view's
+    ``remembered_columns(request, call)``) when ``params`` carries no column choice."""
+    result = listing(params, user, call, remembered_columns=remembered_columns)
+    return result.queryset, result.columns
