@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import agents_views, views
+from . import agents_views, list_views, views
 
 app_name = "backoffice"
 urlpatterns = [
-    path("", views.dossier_list, name="dossiers"),
+    path("", list_views.dossier_list, name="dossiers"),
+    path("dossiers/actions/", list_views.bulk_action, name="bulk"),
     path("dossiers/<uuid:uuid>/", views.dossier_detail, name="dossier"),
     path("dossiers/<uuid:uuid>/instruction/", views.start_review, name="start-review"),
     path("dossiers/<uuid:uuid>/corrections/", views.request_correction, name="request-correction"),

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,7 @@ from guichet.documents.http import file_response
 from guichet.dossiers import services
 from guichet.dossiers.models import Attachment, Dossier, MessageAttachment, PieceKind
 from guichet.dossiers.workflow import Action, Actor, TransitionRefused, available
-from guichet.review.permissions import Do, calls_of, can, visible_dossiers
+from guichet.review.permissions import Do, calls_of, can
 from guichet.www.applicant.follow_views import MessageWithFilesForm
 
 from .forms import CorrectionForm
@@ -38,19 +37,6 @@ def _dossier(request: HttpRequest, uuid: Any) -> Dossier:
     if dossier is None or not can(request.user, Do.VIEW, dossier):  # type: ignore[arg-type]
         raise Http404("Dossier introuvable")
     return dossier
-
-
-@login_required
-def dossier_list(request: HttpRequest) -> HttpResponse:
-    _agent_only(request)
-    visible = Dossier.objects.none()
-    for call in calls_of(request.user):  # type: ignore[arg-type]
-        visible |= visible_dossiers(request.user, call)  # type: ignore[arg-type]
-    dossiers = visible.select_related("call", "session").order_by("-submitted_at", "-id")
-    page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "backoffice/dossier_list.html", {"title": "Dossiers à instruire", "page": page}
-    )
 
 
 def _page(dossier: Dossier, **extra: Any) -> dict[str, Any]:

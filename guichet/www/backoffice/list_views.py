@@ -1,0 +1,252 @@
+"""The reviewers' list of a call's dossiers, and the bulk actions taken from it.
+
+The list is per call (a selector when the agent has roles in several calls; the first open call by
+default) and shows only what ``review.permissions.visible_dossiers`` allows. Tabs by state, filters,
+search, columns and sorting come from ``guichet.review.listing`` (which exports reuse): this module
+only reads the request, pages the result and renders it. The filters are a GET form (the URL is
+shareable); htmx swaps ``#dossier-list`` in place and pushes the URL.
+
+The columns a reviewer chose are remembered in their session (key ``COLUMNS_SESSION_KEY``): there
+is no per-user preference model yet, so a new sign-in starts from the default columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from guichet.accounts.models import User
+from guichet.calls.models import Call
+from guichet.review import listing as lists
+from guichet.review.models import AgentRole, Role
+from guichet.review.permissions import Do, calls_of, can_in_call, visible_dossiers
+from guichet.review.services import bulk
+
+from .list_forms import ACTIONS, NOBODY, BulkForm
+
+COLUMNS_SESSION_KEY = "backoffice_list_columns"
+
+
+def remembered_columns(request: HttpRequest) -> list[str] | None:
+    """The columns this reviewer last chose (for exports called without a column choice)."""
+    value = request.session.get(COLUMNS_SESSION_KEY)
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def _calls(request: HttpRequest) -> list[Call]:
+    calls = list(calls_of(request.user).open_first())  # type: ignore[arg-type]
+    if not calls:
+        raise Http404("Page introuvable")
+    return calls
+
+
+def _pick(calls: list[Call], slug: str | None) -> Call | None:
+    if not slug:
+        return calls[0]
+    return next((c for c in calls if c.slug == slug), None)
+
+
+def _url(params: QueryDict, **changes: Any) -> str:
+    query = params.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value not in (None, ""):
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return "?" + encoded if encoded else "?"
+
+
+def _pages(page: Page, params: QueryDict) -> list[tuple[int | None, str]]:
+    """Page numbers to link: the first, the last and two around the current one (None: « … »)."""
+    last = page.paginator.num_pages
+    wanted = sorted({1, last, *range(max(1, page.number - 2), min(last, page.number + 2) + 1)})
+    links: list[tuple[int | None, str]] = []
+    for n in wanted:
+        if links and links[-1][0] is not None and n - links[-1][0] > 1:  # type: ignore[operator]
+            links.append((None, ""))
+        links.append((n, _url(params, page=n)))
+    return links
+
+
+def bulk_reviewers(user: User, call: Call) -> list[tuple[str, str]]:
+    """Whom this agent may give dossiers to: anyone reviewing the call for a manager, oneself
+    for a reviewer, nobody for the other roles (no bulk action at all)."""
+    if can_in_call(user, Do.ASSIGN, call):
+        agents = (
+            AgentRole.objects.filter(call=call, role__in=[Role.REVIEWER, Role.MANAGER])
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name", "user_id")
+        )
+        choices: dict[str, str] = {}
+        for r in agents:
+            scope = ", ".join(r.arrondissements) if r.arrondissements else "tout le département"
+            choices.setdefault(
+                str(r.user_id), f"{r.user.get_full_name() or r.user.email} ({scope})"
+            )
+        return list(choices.items())
+    if can_in_call(user, Do.START_REVIEW, call):
+        return [(str(user.pk), f"Moi-même ({user.get_full_name() or user.email})")]
+    return []
+
+
+@login_required
+def dossier_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    calls = _calls(request)
+    call = _pick(calls, request.GET.get("appel"))
+    if call is None:
+        messages.error(request, "Cet appel à projets est inconnu : voici le premier appel ouvert.")
+        call = calls[0]
+    result = lists.listing(request.GET, user, call, remembered_columns=remembered_columns(request))
+    keys = [c.key for c in result.columns]
+    if result.columns_chosen and keys != remembered_columns(request):
+        request.session[COLUMNS_SESSION_KEY] = keys
+
+    params = request.GET.copy()
+    params["appel"] = call.slug
+    page = Paginator(result.queryset, result.page_size).get_page(request.GET.get("page"))
+    counts = result.counts()
+    reviewers = bulk_reviewers(user, call)
+    headers = []
+    for column in result.columns:
+        sorted_on = result.sort.removeprefix("-") == column.key
+        descending = result.sort.startswith("-")
+        next_sort = f"-{column.key}" if sorted_on and not descending else column.key
+        headers.append(
+            {
+                "column": column,
+                "url": _url(params, tri=next_sort, page=None) if column.sort else "",
+                "aria_sort": ("descending" if descending else "ascending") if sorted_on else "",
+            }
+        )
+    context = {
+        "title": "Dossiers à instruire",
+        "call": call,
+        "calls": calls,
+        "form": result.form,
+        "errors": [e for errors in result.form.errors.values() for e in errors],
+        "tab": result.tab,
+        "tabs": [
+            {
+                "tab": t,
+                "count": counts[t.key],
+                "url": _url(params, onglet=t.key, page=None),
+                "current": t.key == result.tab.key,
+            }
+            for t in lists.TABS
+        ],
+        "headers": headers,
+        "columns": result.columns,
+        "page": page,
+        "rows": [(d, [(c, c.text(d)) for c in result.columns]) for d in page.object_list],
+        "page_links": _pages(page, params),
+        "previous_url": _url(params, page=page.previous_page_number())
+        if page.has_previous()
+        else "",
+        "next_url": _url(params, page=page.next_page_number()) if page.has_next() else "",
+        "first_url": _url(params, page=1),
+        "last_url": _url(params, page=page.paginator.num_pages),
+        "list_url": reverse("backoffice:dossiers"),
+        "here": params.urlencode(),
+        "chosen_columns": keys,
+        "can_bulk": bool(reviewers),
+        "bulk_form": BulkForm(None, reviewers=reviewers),
+    }
+    partial = (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "dossier-list"
+        and not request.headers.get("HX-History-Restore-Request")
+    )
+    template = "backoffice/_list_results.html" if partial else "backoffice/dossier_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _back(call: Call, query: str) -> str:
+    params = QueryDict(query.lstrip("?"), mutable=True)
+    params["appel"] = call.slug
+    params.pop("page", None)
+    return reverse("backoffice:dossiers") + "?" + params.urlencode()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n > 1 else ''}"
+
+
+@login_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    call = _pick(_calls(request), request.POST.get("appel") or "-")
+    if call is None:
+        raise Http404("Appel introuvable")
+    back = _back(call, request.POST.get("retour", ""))
+    reviewers = bulk_reviewers(user, call)
+    if not reviewers:
+        messages.error(request, "Votre rôle dans cet appel ne permet pas d’actions groupées.")
+        return redirect(back)
+    form = BulkForm(request.POST, reviewers=reviewers)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    asked = len(set(request.POST.getlist("dossiers")))
+    dossiers = list(
+        visible_dossiers(user, call)
+        .filter(submitted_at__isnull=False, uuid__in=data["dossiers"])
+        .select_related("call", "session", "assignee")
+        .order_by("number", "pk")
+    )
+    missing = asked - len(dossiers)
+    reviewer = None
+    if data["action"] == "assign" and data["instructeur"] != NOBODY:
+        reviewer = User.objects.filter(pk=int(data["instructeur"])).first()
+    if not request.POST.get("confirmer"):
+        return render(
+            request,
+            "backoffice/_list_confirm.html",
+            {
+                "title": "Confirmer l’action groupée",
+                "call": call,
+                "action_label": ACTIONS[data["action"]],
+                "data": data,
+                "reviewer_label": dict(form.fields["instructeur"].choices).get(
+                    data.get("instructeur") or ""
+                ),
+                "dossiers": dossiers,
+                "missing": missing,
+                "retour": request.POST.get("retour", ""),
+                "back": back,
+            },
+        )
+    kwargs: dict[str, Any] = {}
+    if data["action"] == "assign":
+        kwargs["reviewer"] = reviewer
+    if data["action"] == "request_correction":
+        kwargs["message"] = data["message"].strip()
+    result = bulk(dossiers, user, data["action"], **kwargs)
+    refused = [f"{d.number} : {reason}" for d, reason in result.refused]
+    if missing:
+        refused.append(
+            f"{_plural(missing, 'dossier')} introuvable{'s' if missing > 1 else ''} "
+            "ou hors de votre périmètre"
+        )
+    summary = f"{_plural(len(result.done), 'dossier')} traité{'s' if len(result.done) > 1 else ''}"
+    if refused:
+        count = len(result.refused) + missing
+        summary += f", {count} refusé{'s' if count > 1 else ''} : " + " ; ".join(refused) + "."
+        messages.warning(request, summary)
+    else:
+        messages.success(request, summary + ".")
+    return redirect(back)
