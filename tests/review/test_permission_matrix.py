@@ -1,0 +1,175 @@
+"""Each role × each action × a dossier of the reviewer's own arrondissement (632) or another (634).
+
+The expected table is written out here, not computed from ``permissions.ALLOWED``: a change of
+the matrix must change this table too. A few actions also go through the real pages, which must
+answer 404 to whoever may not act (never 500, never a 403 that reveals the dossier to outsiders).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from guichet import clock
+from guichet.calls.models import Call
+from guichet.dossiers import services
+from guichet.dossiers.models import Dossier
+from guichet.dossiers.workflow import State
+from guichet.review.models import AgentRole, Role
+from guichet.review.permissions import Do, can
+from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft
+
+pytestmark = pytest.mark.django_db
+
+OWN, OTHER = "632", "634"  # Clermont-Ferrand, Riom
+
+ROLES = ["reviewer_632", "reviewer_63", "manager", "committee", "auditor", "applicant",
+         "other_call"]  # fmt: skip
+
+# For each action, what each role may do: "O" on the dossier routed to 632 (own), "X" on the one
+# routed to 634 (other); "" nothing.
+#                             rev 632  rev 63  manager committee auditor applicant other call
+EXPECTED = {
+    Do.VIEW:                  ("O",    "OX",   "OX",   "OX",     "OX",   "",       ""),
+    Do.START_REVIEW:          ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.REQUEST_CORRECTION:    ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.MESSAGE:               ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.NOTE:                  ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.SCORE:                 ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.PROPOSE:               ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.CORRECT_POPULATION:    ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.ASSIGN:                ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.EXPORT:                ("O",    "OX",   "OX",   "OX",     "OX",   "",       ""),
+    Do.MANAGE_AGENTS:         ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.VOTE:                  ("",     "",     "",     "OX",     "",     "",       ""),
+}  # fmt: skip
+
+
+def test_the_table_covers_every_action():
+    assert set(EXPECTED) == set(Do)
+    assert all(len(row) == len(ROLES) for row in EXPECTED.values())
+
+
+@pytest.fixture
+def world(django_capture_on_commit_callbacks):
+    call = Call.objects.get(slug=REAL_CALL)
+    other_call = Call.objects.exclude(pk=call.pk).first()
+    billom, riom = agent(), agent("commune", "63300", "Riom")
+    with clock.frozen(IN_WINDOW), django_capture_on_commit_callbacks(execute=True):
+        own = services.submit(complete(draft(billom), billom), billom)
+        other = services.submit(complete(draft(riom), riom), riom)
+    # Routed by hand, so that the test does not depend on the reference data's arrondissements.
+    Dossier.objects.filter(pk=own.pk).update(arrondissement_code=OWN)
+    Dossier.objects.filter(pk=other.pk).update(arrondissement_code=OTHER)
+    own.refresh_from_db()
+    other.refresh_from_db()
+
+    def person(role, arrondissements=(), in_call=call):
+        user = agent()
+        user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
+        user.save()
+        AgentRole.objects.create(
+            user=user, call=in_call, role=role, arrondissements=list(arrondissements)
+        )
+        return user
+
+    users = {
+        "reviewer_632": person(Role.REVIEWER, [OWN]),
+        "reviewer_63": person(Role.REVIEWER),
+        "manager": person(Role.MANAGER),
+        "committee": person(Role.COMMITTEE),
+        "auditor": person(Role.AUDITOR),
+        "applicant": billom,  # a member of the own dossier's team, and an applicant only
+        "other_call": person(Role.MANAGER, in_call=other_call),
+    }
+    mail.outbox.clear()
+    return users, {"O": own, "X": other}
+
+
+def test_can_matches_the_table(world):
+    users, dossiers = world
+    differences = []
+    for action, row in EXPECTED.items():
+        for role, allowed in zip(ROLES, row, strict=True):
+            for side, dossier in dossiers.items():
+                expected = side in allowed
+                got = can(users[role], action, dossier)
+                if got != expected:
+                    differences.append(f"{role} {action} {side}: {got} (expected {expected})")
+    assert not differences, "\n".join(differences)
+
+
+def test_drafts_are_nobodys_business_but_their_teams(world):
+    users, _ = world
+    dossier = draft(agent())
+    assert not any(can(u, a, dossier) for u in users.values() for a in Do)
+
+
+# --------------------------------------------------------------------------------------------
+# Through the pages
+
+
+def _reset(dossier):
+    Dossier.objects.filter(pk=dossier.pk).update(state=State.SUBMITTED)
+    dossier.refresh_from_db()
+
+
+def refused(response, may, label):
+    """Nothing done: a 404 for who may not see the dossier; who may see it (committee, auditor)
+    is refused with a message or a 404, never an error."""
+    if Do.VIEW not in may:
+        assert response.status_code == 404, label
+    else:
+        assert response.status_code in (302, 403, 404, 422), label
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_answer_404_or_act(client, world, role, django_capture_on_commit_callbacks):
+    users, dossiers = world
+    client.force_login(users[role])
+    for side, dossier in dossiers.items():
+        may = {a for a, row in EXPECTED.items() if side in row[ROLES.index(role)]}
+        label = f"{role} on {side}"
+
+        # Download a piece: VIEW.
+        piece = dossier.attachments.first()
+        response = client.get(reverse("backoffice:attachment", args=[dossier.uuid, piece.pk]))
+        assert response.status_code == (200 if Do.VIEW in may else 404), label
+
+        # Start the review.
+        response = client.post(reverse("backoffice:start-review", args=[dossier.uuid]))
+        dossier.refresh_from_db()
+        if Do.START_REVIEW in may:
+            assert response.status_code == 302 and dossier.state == State.IN_REVIEW, label
+            _reset(dossier)
+        else:
+            refused(response, may, label)
+            assert dossier.state == State.SUBMITTED, label
+
+        # Request corrections (the team gets an e-mail).
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("backoffice:request-correction", args=[dossier.uuid]),
+                {"message": "Le devis n’est pas signé."},
+            )
+        dossier.refresh_from_db()
+        if Do.REQUEST_CORRECTION in may:
+            assert response.status_code == 302, label
+            assert dossier.state == State.CORRECTION_REQUESTED, label
+            _reset(dossier)
+        else:
+            refused(response, may, label)
+            assert dossier.state == State.SUBMITTED, label
+
+        # A message to the team.
+        count = dossier.messages.count()
+        response = client.post(
+            reverse("backoffice:message-post", args=[dossier.uuid]),
+            {"body": "Pouvez-vous préciser le calendrier ?"},
+        )
+        if Do.MESSAGE in may:
+            assert response.status_code == 302 and dossier.messages.count() == count + 1, label
+        else:
+            refused(response, may, label)
+            assert dossier.messages.count() == count, label
