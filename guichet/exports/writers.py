@@ -10,7 +10,7 @@ rows (one Python value per field) and writes them without holding the table in m
   without lxml, needs about 57 s for 100 000 rows × 10 columns; this writer about 10 s); numbers
   are numbers with a euro or decimal format, dates are dates; bold, frozen header; column widths.
 - ODS: ``content.xml`` is written by hand into the zip as rows come (odfpy would build the whole
-  document in memory: about 2.4 GB for 100 000 rows × 10 columns). Cells are typed (currency and
+  document in memory: 2 GB resident and 5 minutes for 100 000 rows × 10 columns). Cells are typed (currency and
   float with ``office:value``, dates with ``office:date-value``, strings); bold, frozen header.
 
 Values: ``None`` and ``""`` are empty cells; ``Decimal``/``int`` numbers; ``date``; aware

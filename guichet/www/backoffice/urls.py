@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import agents_views, list_views, views
+from . import agents_views, export_views, list_views, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", list_views.dossier_list, name="dossiers"),
     path("dossiers/actions/", list_views.bulk_action, name="bulk"),
+    path("exports/", export_views.export_create, name="export-create"),
+    path("exports/<uuid:uuid>/", export_views.export_status, name="export"),
+    path("exports/<uuid:uuid>/fichier/", export_views.export_download, name="export-download"),
     path("dossiers/<uuid:uuid>/", views.dossier_detail, name="dossier"),
     path("dossiers/<uuid:uuid>/instruction/", views.start_review, name="start-review"),
     path("dossiers/<uuid:uuid>/corrections/", views.request_correction, name="request-correction"),
