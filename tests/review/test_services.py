@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 BILLOM_ARRONDISSEMENT = "632"
 
 
-def submit(cost="8000", requested="5000", django_capture=None):
+def submit(cost="8000", requested="5000"):
     owner = agent()
     with clock.frozen(IN_WINDOW):
         dossier = services.submit(

@@ -1,4 +1,23 @@
+"""The reviewers' forms: corrections, scores, opinion and proposal, population, notes, assignment.
+
+They only refuse what is malformed, with a French message at the field; the review services decide
+the rest (``guichet.review.services``) and their refusals are shown at the field they name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
 from django import forms
+
+from guichet.review.models import OpinionKind
+from guichet.rules.parameters import ScoringGrid
+from guichet.www.applicant.forms import EurosField
+
+# The value of the arrondissement select that sends the dossier to the préfecture's own team.
+PREFECTURE = "prefecture"
+KEEP = ""
 
 
 class CorrectionForm(forms.Form):
@@ -8,3 +27,168 @@ class CorrectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Expliquez au porteur ce qu’il doit corriger."},
     )
+
+
+class ScoreForm(forms.Form):
+    """One mark (radio buttons over the call's scale) and one comment per criterion of the grid.
+
+    A reviewer may save part of the grid and come back: unmarked criteria are left as they were.
+    """
+
+    def __init__(self, grid: ScoringGrid, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.grid = grid
+        scale = [(str(v), str(v)) for v in range(grid.scale_min, grid.scale_max + 1)]
+        for criterion in grid.criteria:
+            self.fields[criterion.code] = forms.TypedChoiceField(
+                label=criterion.label,
+                choices=scale,
+                coerce=int,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": (
+                        f"Choisissez une note entre {grid.scale_min} et {grid.scale_max}."
+                    )
+                },
+            )
+            self.fields[f"{criterion.code}_comment"] = forms.CharField(
+                label=f"Commentaire sur « {criterion.label} »",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [(c, self[c.code], self[f"{c.code}_comment"]) for c in self.grid.criteria]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        marked = False
+        for criterion in self.grid.criteria:
+            value = data.get(criterion.code)
+            if value is None or value == "":
+                if (data.get(f"{criterion.code}_comment") or "").strip():
+                    self.add_error(
+                        criterion.code, "Donnez une note à ce critère pour garder le commentaire."
+                    )
+            else:
+                marked = True
+        if not marked and not self.errors and self.grid.criteria:
+            self.add_error(self.grid.criteria[0].code, "Notez au moins un critère.")
+        return data
+
+    def marks(self) -> dict[str, tuple[int, str]]:
+        return {
+            c.code: (
+                self.cleaned_data[c.code],
+                (self.cleaned_data.get(f"{c.code}_comment") or "").strip(),
+            )
+            for c in self.grid.criteria
+            if self.cleaned_data.get(c.code) not in (None, "")
+        }
+
+
+class ProposalForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Avis de l’instructeur",
+        choices=OpinionKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez un avis : favorable, réservé ou défavorable.",
+            "invalid_choice": "Choisissez un avis : favorable, réservé ou défavorable.",
+        },
+    )
+    amount = EurosField(
+        label="Montant proposé",
+        allow_zero=True,
+        required=True,
+        error_messages={"required": "Indiquez le montant proposé (0 € pour aucun)."},
+    )
+    justification = forms.CharField(
+        label="Justification de la modulation",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+def _parse_population(text: str) -> int:
+    cleaned = re.sub(r"[\s\u00a0\u202f.]", "", text)
+    if not cleaned.isdigit():
+        raise forms.ValidationError(
+            f"« {text} » n’est pas un nombre d’habitants : écrivez des chiffres (5 000)."
+        )
+    return int(cleaned)
+
+
+class PopulationForm(forms.Form):
+    population = forms.CharField(
+        label="Population retenue (habitants)",
+        max_length=12,
+        error_messages={"required": "Indiquez la population à retenir."},
+    )
+    population_justification = forms.CharField(
+        label="Justification de la correction",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Justifiez la correction (source, date du recensement…).",
+        },
+    )
+
+    def clean_population(self) -> int:
+        value = _parse_population(self.cleaned_data["population"])
+        if value > 100_000_000:
+            raise forms.ValidationError("Ce nombre d’habitants est trop élevé.")
+        return value
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note privée (jamais visible par le porteur)",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Écrivez la note."},
+    )
+
+
+class AssignForm(forms.Form):
+    """A programme manager gives the dossier to a reviewer, or to another arrondissement."""
+
+    reviewer = forms.ChoiceField(label="Instructeur", required=False)
+    arrondissement = forms.ChoiceField(label="Arrondissement", required=False)
+    reason = forms.CharField(
+        label="Motif",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Indiquez le motif de l’affectation."},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        reviewers: list[tuple[str, str]],
+        arrondissements: list[tuple[str, str]],
+        current_arrondissement: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].choices = [("", "Aucun instructeur nommé"), *reviewers]
+        self.fields["arrondissement"].choices = [
+            (KEEP, f"Inchangé ({current_arrondissement})"),
+            *arrondissements,
+            (PREFECTURE, "Préfecture (tout le département)"),
+        ]
+        self.fields["reviewer"].error_messages["invalid_choice"] = (
+            "Choisissez un instructeur de l’appel dans la liste."
+        )
+        self.fields["arrondissement"].error_messages["invalid_choice"] = (
+            "Choisissez un arrondissement dans la liste."
+        )
+
+    def arrondissement_code(self) -> str | None:
+        value = self.cleaned_data.get("arrondissement") or KEEP
+        if value == KEEP:
+            return None
+        return "" if value == PREFECTURE else value

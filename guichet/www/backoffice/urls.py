@@ -13,6 +13,12 @@ urlpatterns = [
     path("dossiers/<uuid:uuid>/instruction/", views.start_review, name="start-review"),
     path("dossiers/<uuid:uuid>/corrections/", views.request_correction, name="request-correction"),
     path("dossiers/<uuid:uuid>/messages/", views.message_post, name="message-post"),
+    path("dossiers/<uuid:uuid>/notation/", views.score_post, name="score"),
+    path("dossiers/<uuid:uuid>/proposition/", views.propose, name="propose"),
+    path("dossiers/<uuid:uuid>/population/", views.correct_population, name="population"),
+    path("dossiers/<uuid:uuid>/notes/", views.note_post, name="note"),
+    path("dossiers/<uuid:uuid>/affectation/", views.assign, name="assign"),
+    path("dossiers/<uuid:uuid>/me-l-attribuer/", views.take, name="take"),
     path(
         "dossiers/<uuid:uuid>/pieces/<int:attachment_id>/",
         views.attachment_download,

@@ -1,5 +1,10 @@
-"""The reviewers' space (first slice): the submitted dossiers, a dossier with its history and
-messages, starting the review and requesting corrections.
+"""The reviewers' space: the submitted dossiers, and a dossier's page with everything submitted, the
+rules' verdict recomputed now, the population used, scores, the opinion and proposal, private notes,
+assignment, messages, correction requests and the full history.
+
+Every action checks its own right (``guichet.review.permissions.can``) and the page shows only the
+forms the agent may use. Each form posts to its own view; a refusal re-renders the page with the
+message at the field and everything typed kept (status 422).
 
 Agents see what their roles in each call allow (``guichet.review.permissions``). Anybody else
 gets a 404 here, as for a dossier they may not see.
@@ -15,16 +20,29 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from guichet.accounts.models import User
 from guichet.documents.http import file_response
 from guichet.dossiers import services
 from guichet.dossiers.models import Attachment, Dossier, MessageAttachment, PieceKind
-from guichet.dossiers.workflow import Action, Actor, TransitionRefused, available
+from guichet.dossiers.workflow import FINAL, Action, Actor, State, TransitionRefused, available
+from guichet.review import services as review
+from guichet.review.models import AgentRole, Assignment, Role
 from guichet.review.permissions import Do, calls_of, can
+from guichet.rules.money import format_euros
+from guichet.territories.models import Arrondissement
 from guichet.www.applicant.follow_views import MessageWithFilesForm
 
-from .forms import CorrectionForm
+from .forms import (
+    AssignForm,
+    CorrectionForm,
+    NoteForm,
+    PopulationForm,
+    ProposalForm,
+    ScoreForm,
+)
 
 
 def _agent_only(request: HttpRequest) -> None:
@@ -39,12 +57,103 @@ def _dossier(request: HttpRequest, uuid: Any) -> Dossier:
     return dossier
 
 
-def _page(dossier: Dossier, **extra: Any) -> dict[str, Any]:
-    actions = {t.action for t in available(dossier.state_enum, Actor.REVIEWER)}
+TEMPLATE = "backoffice/dossier.html"
+# States in which reviewers score, and in which the population may still be corrected.
+SCORABLE = frozenset({State.SUBMITTED, State.IN_REVIEW, State.PROPOSED})
+POPULATION_CORRECTABLE = frozenset({State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED})
+REFUSED_FOR_ROLE = "Votre rôle ne permet pas cette action sur ce dossier."
+
+
+def _arrondissements(dossier: Dossier) -> dict[str, str]:
+    call = dossier.call
     return {
+        a.code: a.name
+        for a in Arrondissement.objects.filter(
+            vintage=call.reference_vintage, departement_code=call.departement_code
+        )
+    }
+
+
+def _arrondissement_label(code: str, names: dict[str, str]) -> str:
+    if not code:
+        return "Préfecture (tout le département)"
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def _reviewer_choices(dossier: Dossier, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The call's reviewers and managers, each with what they cover."""
+    choices: dict[int, tuple[str, str]] = {}
+    roles = AgentRole.objects.filter(
+        call_id=dossier.call_id, role__in=[Role.REVIEWER, Role.MANAGER], user__is_active=True
+    ).select_related("user")
+    for r in roles.order_by("user__last_name", "user__first_name", "user__email"):
+        if r.role == Role.MANAGER or r.whole_departement:
+            covers = "tout le département"
+        else:
+            covers = ", ".join(names.get(code, code) for code in r.arrondissements)
+        label = f"{r.user} — {covers}"
+        if r.user_id not in choices or covers == "tout le département":
+            choices[r.user_id] = (str(r.user_id), label)
+    return list(choices.values())
+
+
+def _assign_form(dossier: Dossier, names: dict[str, str], data: Any = None) -> AssignForm:
+    return AssignForm(
+        data,
+        reviewers=_reviewer_choices(dossier, names),
+        arrondissements=[(code, f"{name} ({code})") for code, name in names.items()],
+        current_arrondissement=_arrondissement_label(dossier.arrondissement_code, names),
+        initial={"reviewer": str(dossier.assignee_id or "")},
+    )
+
+
+def _score_form(dossier: Dossier, user: Any, data: Any = None) -> ScoreForm:
+    initial: dict[str, Any] = {}
+    for s in dossier.scores.filter(reviewer=user):
+        initial[s.criterion] = str(s.value)
+        initial[f"{s.criterion}_comment"] = s.comment
+    return ScoreForm(dossier.call.rules.scoring, data, initial=initial)
+
+
+def _score_table(dossier: Dossier) -> dict[str, Any]:
+    """Every reviewer's marks and comments per criterion, their weighted averages and the mean."""
+    rules = dossier.call.rules
+    scores = list(dossier.scores.select_related("reviewer").order_by("scored_at", "id"))
+    reviewers: dict[int, Any] = {}
+    by_key = {}
+    for s in scores:
+        reviewers.setdefault(s.reviewer_id, s.reviewer)
+        by_key[s.reviewer_id, s.criterion] = s
+    averages = review.reviewer_averages(dossier)
+    rows = []
+    for c in rules.scoring.criteria:
+        text = rules.rules.get(c.rule) if c.rule else None
+        rows.append(
+            {
+                "criterion": c,
+                "quote": text.quote if text is not None else "",
+                "scores": [by_key.get((rid, c.code)) for rid in reviewers],
+            }
+        )
+    return {
+        "reviewers": [(user, averages.get(rid)) for rid, user in reviewers.items()],
+        "rows": rows,
+        "grid": rules.scoring,
+    }
+
+
+def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    may = {action.value: can(user, action, dossier) for action in Do}  # type: ignore[arg-type]
+    state = dossier.state_enum
+    actions = {t.action for t in available(state, Actor.REVIEWER)}
+    verdict = services.verdict(dossier)
+    names = _arrondissements(dossier)
+    context = {
         "title": f"Dossier {dossier.number}",
         "dossier": dossier,
-        "verdict": services.verdict(dossier),
+        "verdict": verdict,
+        "max_text": format_euros(verdict.amount),
         "partners": list(dossier.partners.all()),
         "cost_lines": list(dossier.cost_lines.all()),
         "attachments": list(dossier.attachments.all()),
@@ -52,24 +161,105 @@ def _page(dossier: Dossier, **extra: Any) -> dict[str, Any]:
         "category": dossier.call.rules.category(dossier.category) if dossier.category else None,
         "events": list(dossier.events.select_related("actor")),
         "thread": list(dossier.messages.select_related("author").prefetch_related("attachments")),
-        "can_start": Action.START_REVIEW in actions,
-        "can_request_correction": Action.REQUEST_CORRECTION in actions,
-        "message_form": extra.pop("message_form", None) or MessageWithFilesForm(),
-        "correction_form": extra.pop("correction_form", None) or CorrectionForm(),
-        **extra,
+        "notes": list(dossier.private_notes.select_related("author")),
+        "opinions": list(dossier.opinions.select_related("reviewer")),
+        "assignments": [
+            (a, _arrondissement_label(a.arrondissement_code, names))
+            for a in Assignment.objects.filter(dossier=dossier).select_related(
+                "reviewer", "assigned_by"
+            )
+        ],
+        "arrondissement": _arrondissement_label(dossier.arrondissement_code, names),
+        "scores": _score_table(dossier),
+        "may": may,
+        "can_start": may[Do.START_REVIEW] and Action.START_REVIEW in actions,
+        "can_request_correction": may[Do.REQUEST_CORRECTION]
+        and Action.REQUEST_CORRECTION in actions,
+        "can_message": may[Do.MESSAGE],
+        "can_note": may[Do.NOTE],
+        "can_score": may[Do.SCORE] and state in SCORABLE,
+        "can_propose": may[Do.PROPOSE] and state == State.IN_REVIEW,
+        "can_correct_population": may[Do.CORRECT_POPULATION] and state in POPULATION_CORRECTABLE,
+        "can_assign": may[Do.ASSIGN] and state not in FINAL,
+        "can_take": may[Do.START_REVIEW] and state not in FINAL and dossier.assignee_id != user.pk,
     }
+    context["message_form"] = extra.pop("message_form", None) or MessageWithFilesForm()
+    context["correction_form"] = extra.pop("correction_form", None) or CorrectionForm()
+    context["note_form"] = extra.pop("note_form", None) or NoteForm()
+    context["score_form"] = extra.pop("score_form", None) or _score_form(dossier, user)
+    context["proposal_form"] = extra.pop("proposal_form", None) or ProposalForm(
+        initial={
+            "amount": format_euros(verdict.amount),
+            "kind": "favourable" if verdict.eligible else "",
+        }
+    )
+    context["population_form"] = extra.pop("population_form", None) or PopulationForm(
+        initial={"population": dossier.population_used}
+    )
+    if context["can_assign"]:
+        context["assign_form"] = extra.pop("assign_form", None) or _assign_form(dossier, names)
+    context.update(extra)
+    return context
+
+
+def _back(dossier: Dossier, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("backoffice:dossier", args=[dossier.uuid]) + anchor)
+
+
+def _not_allowed(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    messages.error(request, REFUSED_FOR_ROLE)
+    return _back(dossier)
+
+
+# Which flag of the page shows each form.
+_SHOWN_BY = {
+    "score_form": "can_score",
+    "proposal_form": "can_propose",
+    "population_form": "can_correct_population",
+    "note_form": "can_note",
+    "assign_form": "can_assign",
+    "correction_form": "can_request_correction",
+    "message_form": "can_message",
+}
+
+
+def _refused(
+    request: HttpRequest,
+    dossier: Dossier,
+    name: str,
+    form: Any,
+    exc: Exception,
+    fields: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The page again, with the refusal at the field it names and everything typed kept."""
+    field = getattr(exc, "field", None)
+    field = (fields or {}).get(field or "", field)
+    form.add_error(field if field in form.fields else None, str(exc))
+    return _invalid(request, dossier, name, form)
+
+
+def _invalid(request: HttpRequest, dossier: Dossier, name: str, form: Any) -> HttpResponse:
+    """The page with the form's errors. When the dossier moved on meanwhile and the form is no
+    longer shown, its general errors are shown at the top of the page instead."""
+    context = _page(request, dossier, **{name: form})
+    if not context[_SHOWN_BY[name]]:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+    return render(request, TEMPLATE, context, status=422)
 
 
 @login_required
 def dossier_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier = _dossier(request, uuid)
-    return render(request, "backoffice/dossier.html", _page(dossier))
+    return render(request, TEMPLATE, _page(request, dossier))
 
 
 @login_required
 @require_POST
 def start_review(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier = _dossier(request, uuid)
+    if not can(request.user, Do.START_REVIEW, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
     try:
         services.start_review(dossier, request.user)  # type: ignore[arg-type]
     except TransitionRefused as exc:
@@ -78,13 +268,15 @@ def start_review(request: HttpRequest, uuid: Any) -> HttpResponse:
         messages.success(
             request, "L’instruction du dossier est commencée : le porteur ne peut plus le modifier."
         )
-    return redirect("backoffice:dossier", dossier.uuid)
+    return _back(dossier)
 
 
 @login_required
 @require_POST
 def request_correction(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier = _dossier(request, uuid)
+    if not can(request.user, Do.REQUEST_CORRECTION, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
     form = CorrectionForm(request.POST)
     if form.is_valid():
         try:
@@ -93,16 +285,16 @@ def request_correction(request: HttpRequest, uuid: Any) -> HttpResponse:
             form.add_error("message", str(exc))
         else:
             messages.success(request, "La demande de corrections est envoyée au porteur.")
-            return redirect("backoffice:dossier", dossier.uuid)
-    return render(
-        request, "backoffice/dossier.html", _page(dossier, correction_form=form), status=422
-    )
+            return _back(dossier)
+    return _invalid(request, dossier, "correction_form", form)
 
 
 @login_required
 @require_POST
 def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier = _dossier(request, uuid)
+    if not can(request.user, Do.MESSAGE, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
     form = MessageWithFilesForm(request.POST, request.FILES)
     if form.is_valid():
         files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
@@ -112,11 +304,153 @@ def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
             form.add_error("body", exc.messages if isinstance(exc, ValidationError) else str(exc))
         else:
             messages.success(request, "Votre message est envoyé au porteur.")
-            return redirect(reverse("backoffice:dossier", args=[dossier.uuid]) + "#messages")
-    return render(request, "backoffice/dossier.html", _page(dossier, message_form=form), status=422)
+            return _back(dossier, "#messages")
+    return _invalid(request, dossier, "message_form", form)
 
 
 @login_required
+@require_POST
+def score_post(request: HttpRequest, uuid: Any) -> HttpResponse:
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.SCORE, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    form = _score_form(dossier, request.user, request.POST)
+    if not form.is_valid():
+        return _invalid(request, dossier, "score_form", form)
+    marks = {code: review.ScoreInput(v, c) for code, (v, c) in form.marks().items()}
+    try:
+        review.score(dossier, request.user, marks)  # type: ignore[arg-type]
+    except review.ReviewRefused as exc:
+        return _refused(request, dossier, "score_form", form, exc)
+    messages.success(request, "Votre notation est enregistrée.")
+    return _back(dossier, "#notation")
+
+
+@login_required
+@require_POST
+def propose(request: HttpRequest, uuid: Any) -> HttpResponse:
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.PROPOSE, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    form = ProposalForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, dossier, "proposal_form", form)
+    try:
+        review.propose(
+            dossier,
+            request.user,  # type: ignore[arg-type]
+            kind=form.cleaned_data["kind"],
+            amount=form.cleaned_data["amount"],
+            justification=form.cleaned_data["justification"],
+        )
+    except (review.ReviewRefused, TransitionRefused) as exc:
+        return _refused(request, dossier, "proposal_form", form, exc)
+    messages.success(request, "Le dossier est proposé au comité.")
+    return _back(dossier, "#proposition")
+
+
+@login_required
+@require_POST
+def correct_population(request: HttpRequest, uuid: Any) -> HttpResponse:
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.CORRECT_POPULATION, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    form = PopulationForm(request.POST)
+    if dossier.state_enum not in POPULATION_CORRECTABLE:
+        form.add_error(
+            None,
+            f"La population ne se corrige plus à l’état « {dossier.state_label} ».",
+        )
+    if not form.is_valid():
+        return _invalid(request, dossier, "population_form", form)
+    try:
+        corrected = review.correct_population(
+            dossier,
+            request.user,  # type: ignore[arg-type]
+            form.cleaned_data["population"],
+            form.cleaned_data["population_justification"],
+        )
+    except review.ReviewRefused as exc:
+        return _refused(
+            request,
+            dossier,
+            "population_form",
+            form,
+            exc,
+            {"justification": "population_justification"},
+        )
+    messages.success(
+        request,
+        f"Population corrigée : forfait {format_euros(corrected.flat_amount or 0)}, "
+        f"montant maximal {format_euros(corrected.maximum_amount or 0)}.",
+    )
+    return _back(dossier, "#population")
+
+
+@login_required
+@require_POST
+def note_post(request: HttpRequest, uuid: Any) -> HttpResponse:
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.NOTE, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, dossier, "note_form", form)
+    try:
+        review.add_note(dossier, request.user, form.cleaned_data["note"])  # type: ignore[arg-type]
+    except review.ReviewRefused as exc:
+        return _refused(request, dossier, "note_form", form, exc, {"body": "note"})
+    messages.success(request, "Votre note privée est enregistrée.")
+    return _back(dossier, "#notes")
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, uuid: Any) -> HttpResponse:
+    """A programme manager gives the dossier to a reviewer and/or another arrondissement."""
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.ASSIGN, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    form = _assign_form(dossier, _arrondissements(dossier), request.POST)
+    if not form.is_valid():
+        return _invalid(request, dossier, "assign_form", form)
+    reviewer_id = form.cleaned_data.get("reviewer")
+    reviewer = User.objects.filter(pk=reviewer_id).first() if reviewer_id else None
+    if reviewer_id and reviewer is None:
+        form.add_error("reviewer", "Cet agent n’existe plus : choisissez-en un autre.")
+        return _invalid(request, dossier, "assign_form", form)
+    try:
+        review.assign(
+            dossier,
+            request.user,  # type: ignore[arg-type]
+            reviewer=reviewer,
+            arrondissement_code=form.arrondissement_code(),
+            reason=form.cleaned_data["reason"],
+        )
+    except review.ReviewRefused as exc:
+        return _refused(request, dossier, "assign_form", form, exc)
+    messages.success(request, "L’affectation du dossier est enregistrée.")
+    return _back(dossier, "#affectation")
+
+
+@login_required
+@require_POST
+def take(request: HttpRequest, uuid: Any) -> HttpResponse:
+    """« Me l’attribuer »: a reviewer takes the dossier for themselves."""
+    dossier = _dossier(request, uuid)
+    if not can(request.user, Do.START_REVIEW, dossier):  # type: ignore[arg-type]
+        return _not_allowed(request, dossier)
+    try:
+        review.assign(dossier, request.user, reviewer=request.user)  # type: ignore[arg-type]
+    except review.ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Le dossier vous est attribué.")
+    return _back(dossier, "#affectation")
+
+
+@login_required
+@xframe_options_sameorigin
 def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpResponse:
     dossier = _dossier(request, uuid)
     attachment = Attachment.objects.filter(dossier=dossier, pk=attachment_id).first()
@@ -126,6 +460,7 @@ def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> 
 
 
 @login_required
+@xframe_options_sameorigin
 def message_attachment_download(
     request: HttpRequest, uuid: Any, attachment_id: int
 ) -> HttpResponse:
