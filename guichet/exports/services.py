@@ -208,11 +208,12 @@ def file_name(call: Call, fmt: ExportFormat) -> str:
 def create_export(
     user: User,
     call: Call,
-    fmt: ExportFormat,
+    fmt: ExportFormat | str,
     filters: Mapping[str, list[str]],
     column_keys: Sequence[str],
     rows_total: int,
 ) -> Export:
+    fmt = ExportFormat(fmt)
     return Export.objects.create(
         created_by=user,
         call=call,
