@@ -72,8 +72,9 @@ def covers(role: AgentRole, arrondissement_code: str) -> bool:
 
 
 def can(user: User, action: Do, dossier: Dossier) -> bool:
-    """May ``user`` take ``action`` on ``dossier``? Drafts belong to their team only."""
-    if dossier.state == State.DRAFT:
+    """May ``user`` take ``action`` on ``dossier``? Never-submitted dossiers (drafts, and drafts
+    withdrawn) belong to their team only."""
+    if dossier.state == State.DRAFT or dossier.submitted_at is None:
         return False
     return any(
         action in ALLOWED[Role(r.role)] and covers(r, dossier.arrondissement_code)
@@ -99,4 +100,4 @@ def visible_dossiers(user: User, call: Call) -> QuerySet[Dossier]:
             condition = Q()
             break
         condition |= Q(arrondissement_code__in=r.arrondissements)
-    return Dossier.objects.filter(condition, call=call).exclude(state=State.DRAFT)
+    return Dossier.objects.filter(condition, call=call, submitted_at__isnull=False)

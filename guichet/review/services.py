@@ -254,6 +254,12 @@ def correct_population(
     The flat amount and the maximum are recomputed; the history keeps the figures before and after.
     """
     _require(user, Do.CORRECT_POPULATION, dossier)
+    if dossier.state not in (State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED):
+        raise ReviewRefused(
+            f"La population ne se corrige plus à l’état « {dossier.state_label} » : "
+            "le montant maximal a déjà été proposé au comité.",
+            "population",
+        )
     if population < 0:
         raise ReviewRefused("La population ne peut pas être négative.", "population")
     if not justification.strip():

@@ -107,3 +107,55 @@ def test_a_reviewer_message_with_a_file_reaches_the_team(
     message = submitted.messages.get()
     assert message.attachments.get().original_name == "modele.pdf"
     assert len(mail.outbox) == 1 and "Voici le modèle" in mail.outbox[0].body
+
+
+def test_a_draft_withdrawn_before_submission_stays_invisible_to_reviewers(client):
+    owner = agent()
+    withdrawn = services.withdraw(draft(owner), owner)
+    client.force_login(reviewer())
+    assert client.get(reverse("backoffice:dossier", args=[withdrawn.uuid])).status_code == 404
+    from guichet.review.permissions import visible_dossiers
+
+    assert not visible_dossiers(reviewer(), withdrawn.call).filter(pk=withdrawn.pk).exists()
+
+
+def test_the_team_never_sees_the_prefectures_internal_work(client, submitted):
+    from decimal import Decimal
+
+    from guichet.review import services as review
+
+    instructor = reviewer()
+    services.start_review(submitted, instructor)
+    review.assign(submitted, instructor, reviewer=instructor)
+    review.add_note(submitted, instructor, "Projet solide, à prioriser.")
+    review.correct_population(submitted, instructor, 4800, "Recensement complémentaire 2023.")
+    review.propose(
+        submitted, instructor, kind="reserved", amount=Decimal("4000"),
+        justification="Coût du logiciel surévalué de moitié.",
+    )  # fmt: skip
+    client.force_login(submitted.memberships.get().user)
+    page = client.get(reverse("applicant:dossier", args=[submitted.uuid])).content.decode()
+    assert "Proposé au comité" in page
+    for secret in (
+        "surévalué",
+        "4\u00a0000",
+        "Projet solide",
+        "Affectation",
+        "Population corrigée",
+        "Recensement",
+    ):
+        assert secret not in page, secret
+
+
+def test_the_population_is_no_longer_corrected_once_proposed(submitted):
+    from decimal import Decimal
+
+    from guichet.review import services as review
+
+    instructor = reviewer()
+    services.start_review(submitted, instructor)
+    review.propose(
+        submitted, instructor, kind="favourable", amount=Decimal("5000"), justification=""
+    )
+    with pytest.raises(review.ReviewRefused, match="ne se corrige plus"):
+        review.correct_population(submitted, instructor, 6000, "Nouveau recensement.")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from guichet.documents.uploads import DocumentField
 from guichet.dossiers import services
-from guichet.dossiers.models import PieceKind
+from guichet.dossiers.models import Event, EventKind, PieceKind
 from guichet.dossiers.workflow import Action, Actor, State, TransitionRefused, available
 
 from . import forms, views
@@ -25,12 +25,27 @@ class MessageWithFilesForm(forms.MessageForm):
     file = DocumentField(label="Pièce jointe (facultative)", required=False)
 
 
+def applicant_history(dossier: Any) -> list[Event]:
+    """The history as the team sees it: without the préfecture's internal work (assignments,
+    scores, population checks) and without the reviewer's proposal, which is the committee's to
+    decide; the move to « Proposé au comité » itself stays visible."""
+    events = list(
+        dossier.events.select_related("actor").exclude(
+            kind__in=[EventKind.ASSIGNMENT, EventKind.REVIEW]
+        )
+    )
+    for event in events:
+        if event.action == Action.PROPOSE:
+            event.message = ""
+    return events
+
+
 def _page(request: HttpRequest, dossier: Any, **extra: Any) -> dict[str, Any]:
     actions = {t.action for t in available(dossier.state_enum, Actor.APPLICANT)}
     return {
         "title": f"Dossier {dossier.number or dossier.title or 'brouillon'}",
         "dossier": dossier,
-        "events": list(dossier.events.select_related("actor")),
+        "events": applicant_history(dossier),
         "thread": list(dossier.messages.select_related("author").prefetch_related("attachments")),
         "members": list(dossier.memberships.select_related("user")),
         "invitations": list(dossier.invitations.filter(accepted_at__isnull=True)),
