@@ -533,3 +533,11 @@ def test_the_number_of_queries_does_not_depend_on_the_number_of_dossiers(
     record_property("list_page_queries", large)
     print(f"\nQueries for a list page: {small} with 5 dossiers, {large} with 40")
     assert small == large
+
+
+def test_only_managers_are_shown_the_way_to_the_calls_agents(client, call):
+    agents_url = reverse("backoffice:agents", args=[call.slug])
+    client.force_login(manager())
+    assert agents_url in page(client).content.decode()
+    client.force_login(reviewer())
+    assert agents_url not in page(client).content.decode()

@@ -131,6 +131,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
         "title": "Dossiers à instruire",
         "call": call,
         "calls": calls,
+        "can_manage_agents": can_in_call(request.user, Do.MANAGE_AGENTS, call),  # type: ignore[arg-type]
         "form": result.form,
         "errors": [e for errors in result.form.errors.values() for e in errors],
         "tab": result.tab,
