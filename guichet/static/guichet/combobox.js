@@ -1,6 +1,7 @@
 // Type-ahead over the public search of collectivités (an ARIA combobox), for every field marked
 // up as: <div class="guichet-suggestions" data-suggest-url data-vintage data-hidden="<id of the
-// hidden input that receives kind:code>" data-box="<id of the suggestions container>"> with an
+// hidden input that receives kind:code>" data-box="<id of the suggestions container>"
+// [data-departement: the call's département, ranked first]> with an
 // <input role="combobox"> inside. Without JavaScript each form still works: the server searches
 // the typed text and offers the matches.
 (function () {
@@ -51,6 +52,7 @@
     lastQueries.set(p.input, q);
     if (q.length < 2) { close(p); return; }
     const url = p.wrapper.dataset.suggestUrl + "?vintage=" + encodeURIComponent(p.wrapper.dataset.vintage)
+      + (p.wrapper.dataset.departement ? "&departement=" + encodeURIComponent(p.wrapper.dataset.departement) : "")
       + "&q=" + encodeURIComponent(q);
     fetch(url, { headers: { "HX-Request": "true" } })
       .then((r) => r.text())
