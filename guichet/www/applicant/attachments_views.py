@@ -7,15 +7,15 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from guichet.documents.http import file_response
 from guichet.documents.uploads import DocumentField
 from guichet.dossiers import attachments as pieces
-from guichet.dossiers.models import Attachment, Dossier, MessageAttachment, PieceKind
+from guichet.dossiers.models import Dossier, PieceKind
 from guichet.dossiers.workflow import Actor
+from guichet.www.dossier_pages import serve_message_attachment, serve_piece
 
 from . import views
 
@@ -96,10 +96,7 @@ def piece_remove(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpRes
 @login_required
 def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)
-    attachment = Attachment.objects.filter(dossier=dossier, pk=attachment_id).first()
-    if attachment is None:
-        raise Http404("Fichier introuvable")
-    return file_response(attachment, inline=request.GET.get("apercu") == "1")
+    return serve_piece(request, dossier, attachment_id)
 
 
 @login_required
@@ -107,9 +104,4 @@ def message_attachment_download(
     request: HttpRequest, uuid: Any, attachment_id: int
 ) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)
-    attachment = MessageAttachment.objects.filter(
-        message__dossier=dossier, pk=attachment_id
-    ).first()
-    if attachment is None:
-        raise Http404("Fichier introuvable")
-    return file_response(attachment, inline=request.GET.get("apercu") == "1")
+    return serve_message_attachment(request, dossier, attachment_id)

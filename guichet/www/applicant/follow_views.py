@@ -7,7 +7,6 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from guichet.documents.uploads import DocumentField
 from guichet.dossiers import services
 from guichet.dossiers.models import Event, EventKind, PieceKind
 from guichet.dossiers.workflow import Action, Actor, State, TransitionRefused, available
+from guichet.www.dossier_pages import send_message
 
 from . import forms, views
 
@@ -78,15 +78,9 @@ def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
         )
         return redirect("applicant:dossier", dossier.uuid)
     form = MessageWithFilesForm(request.POST, request.FILES)
-    if form.is_valid():
-        files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
-        try:
-            services.post_message(dossier, request.user, form.cleaned_data["body"], files)  # type: ignore[arg-type]
-        except (services.NotEditable, ValidationError) as exc:
-            form.add_error("body", exc.messages if isinstance(exc, ValidationError) else str(exc))
-        else:
-            messages.success(request, "Votre message est envoyé.")
-            return redirect(reverse("applicant:dossier", args=[dossier.uuid]) + "#messages")
+    if send_message(request, dossier, form):
+        messages.success(request, "Votre message est envoyé.")
+        return redirect(reverse("applicant:dossier", args=[dossier.uuid]) + "#messages")
     return render(
         request, "applicant/dossier.html", _page(request, dossier, message_form=form), status=422
     )

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +23,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import User
-from guichet.documents.http import file_response
 from guichet.dossiers import services
-from guichet.dossiers.models import Attachment, Dossier, MessageAttachment, PieceKind
+from guichet.dossiers.models import Dossier, PieceKind
 from guichet.dossiers.workflow import FINAL, Action, Actor, State, TransitionRefused, available
 from guichet.review import services as review
 from guichet.review.models import AgentRole, Assignment, Role
@@ -34,6 +32,7 @@ from guichet.review.permissions import Do, calls_of, can
 from guichet.rules.money import format_euros
 from guichet.territories.models import Arrondissement
 from guichet.www.applicant.follow_views import MessageWithFilesForm
+from guichet.www.dossier_pages import send_message, serve_message_attachment, serve_piece
 
 from .forms import (
     AssignForm,
@@ -296,15 +295,9 @@ def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     if not can(request.user, Do.MESSAGE, dossier):  # type: ignore[arg-type]
         return _not_allowed(request, dossier)
     form = MessageWithFilesForm(request.POST, request.FILES)
-    if form.is_valid():
-        files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
-        try:
-            services.post_message(dossier, request.user, form.cleaned_data["body"], files)  # type: ignore[arg-type]
-        except (services.NotEditable, ValidationError) as exc:
-            form.add_error("body", exc.messages if isinstance(exc, ValidationError) else str(exc))
-        else:
-            messages.success(request, "Votre message est envoyé au porteur.")
-            return _back(dossier, "#messages")
+    if send_message(request, dossier, form):
+        messages.success(request, "Votre message est envoyé au porteur.")
+        return _back(dossier, "#messages")
     return _invalid(request, dossier, "message_form", form)
 
 
@@ -452,11 +445,7 @@ def take(request: HttpRequest, uuid: Any) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin
 def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    attachment = Attachment.objects.filter(dossier=dossier, pk=attachment_id).first()
-    if attachment is None:
-        raise Http404("Fichier introuvable")
-    return file_response(attachment, inline=request.GET.get("apercu") == "1")
+    return serve_piece(request, _dossier(request, uuid), attachment_id)
 
 
 @login_required
@@ -464,10 +453,4 @@ def attachment_download(request: HttpRequest, uuid: Any, attachment_id: int) -> 
 def message_attachment_download(
     request: HttpRequest, uuid: Any, attachment_id: int
 ) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    attachment = MessageAttachment.objects.filter(
-        message__dossier=dossier, pk=attachment_id
-    ).first()
-    if attachment is None:
-        raise Http404("Fichier introuvable")
-    return file_response(attachment, inline=request.GET.get("apercu") == "1")
+    return serve_message_attachment(request, _dossier(request, uuid), attachment_id)
