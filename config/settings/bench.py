@@ -5,11 +5,13 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import STORAGES, VAR_DIR
+from .base import MIDDLEWARE, STORAGES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "bench-only"
 ROOT_URLCONF = "bench.urls"
+# First: counts the queries of the other middleware too (X-Queries response header).
+MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *MIDDLEWARE]
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'bench.sqlite3'}", conn_max_age=600
