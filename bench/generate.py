@@ -53,6 +53,7 @@ def generate(n: int, *, reset: bool = False, seed: int = 2021, out=sys.stdout) -
     from guichet.accounts.models import User
     from guichet.calls.models import Call
     from guichet.dossiers.models import CostLine, Dossier, MemberRole, Membership
+    from guichet.dossiers.searchtext import search_text
     from guichet.review.models import Assignment
     from guichet.territories.models import Commune
 
@@ -109,6 +110,7 @@ def generate(n: int, *, reset: bool = False, seed: int = 2021, out=sys.stdout) -
                 )
                 session = next((s for s in sessions if s.date >= submitted.date()), sessions[-1])
                 reviewed = state not in ("submitted", "withdrawn")
+                title = f"{rng.choice(TITLES)} — {name}"
                 proposed = state in ("proposed", "accepted", "refused")
                 rows.append(
                     Dossier(
@@ -116,7 +118,7 @@ def generate(n: int, *, reset: bool = False, seed: int = 2021, out=sys.stdout) -
                         applicant_kind="commune", applicant_code=insee, applicant_name=name,
                         applicant_vintage=call.reference_vintage, arrondissement_code=arrondissement,
                         contact_name="Agent de démonstration", contact_email="contact@bench.guichet.invalid",
-                        title=f"{rng.choice(TITLES)} — {name}", summary="Projet généré pour les mesures.",
+                        title=title, summary="Projet généré pour les mesures.",
                         category=str(1 + number % 3), requested_amount=maximum, engagement_date=rules.engagement_deadline,
                         end_date=rules.engagement_deadline + dt.timedelta(days=180), sworn_statement=True,
                         session=session, submitted_at=submitted,
@@ -126,6 +128,7 @@ def generate(n: int, *, reset: bool = False, seed: int = 2021, out=sys.stdout) -
                         score_average=Decimal(rng.randrange(0, 301)) / 100 if reviewed else None,
                         opinion=rng.choice(["favourable", "reserved", "unfavourable"]) if proposed else "",
                         proposed_amount=maximum if proposed else None,
+                        search_text=search_text(name, title, f"{PREFIX}{number:06d}"),
                     )
                 )  # fmt: skip
             created = Dossier.objects.bulk_create(rows, batch_size=1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,7 @@ from guichet import clock
 from guichet.calls.models import Call, CollectionSession
 from guichet.documents.models import StoredFileMixin
 
+from . import searchtext
 from .workflow import STATE_BADGES, STATE_LABELS, State
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in State]
@@ -116,6 +118,9 @@ class Dossier(models.Model):
         "montant proposé", max_digits=12, decimal_places=2, null=True, blank=True
     )
 
+    # Collectivité, title and number normalised for the reviewers' search (searchtext.py).
+    search_text = models.TextField("texte de recherche", blank=True, editable=False)
+
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     saved_at = models.DateTimeField("enregistré le", auto_now=True)
 
@@ -127,6 +132,12 @@ class Dossier(models.Model):
             models.Index(fields=["applicant_kind", "applicant_code"]),
             models.Index(fields=["call", "arrondissement_code", "state"]),
             models.Index(fields=["call", "submitted_at"]),
+            # The list's tab counts, answered from the index alone.
+            models.Index(
+                fields=["call", "state"],
+                condition=Q(submitted_at__isnull=False),
+                name="dossier_submitted_by_state",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -168,6 +179,13 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"Brouillon — {self.title or 'sans titre'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = searchtext.search_text(self.applicant_name, self.title, self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(searchtext.SOURCE_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def state_enum(self) -> State:

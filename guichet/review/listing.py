@@ -11,13 +11,10 @@ shows, in French; ``sort`` is the ORM expression the header sorts on. The querys
 annotations the columns read (``cost``, ``arrondissement_name``, ``amount``) and follows the
 foreign keys they use (session, assignee), so reading every column costs no query per dossier.
 
-Search is case and accent insensitive on both SQLite and PostgreSQL without an extension and
-without a migration (``Unaccent``): on PostgreSQL the searched columns are lowered and their
-French accented letters replaced by one ``translate`` (and ``replace`` for œ and æ); on SQLite the
-same Python function ``normalize`` is registered on the connection and called in SQL. Hyphens and
-apostrophes count as spaces, and each word typed must appear in the collectivité, the title or
-the number. It scans the call's dossiers (a few hundred);
-a normalised search column filled on save would let an index serve it if calls grow much larger.
+Search is case and accent insensitive: each word typed, normalised (lowercase, no French accents,
+hyphens and apostrophes as spaces), must appear in the dossier's ``search_text``, the same
+normalisation of its collectivité, title and number kept on save (``guichet.dossiers.searchtext``).
+On PostgreSQL a trigram index serves it (migration dossiers 0003).
 """
 
 from __future__ import annotations
@@ -34,17 +31,16 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    Func,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from guichet.dossiers import searchtext
 from guichet.dossiers.models import CostLine, Dossier
 from guichet.dossiers.workflow import State
 from guichet.rules.applicant import KIND_LABELS, ApplicantKind
@@ -177,47 +173,7 @@ DEFAULT_SORT = "submitted_at"  # oldest first: the dossiers that have waited lon
 
 # ---------------------------------------------------------------- accent-insensitive text
 
-_ACCENTS = "àâäáãåçéèêëîïíìôöóòõùûüúÿñÀÂÄÁÃÅÇÉÈÊËÎÏÍÌÔÖÓÒÕÙÛÜÚŸÑ’'-"
-_PLAIN = "aaaaaaceeeeiiiiooooouuuuynaaaaaaceeeeiiiiooooouuuuyn   "
-_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"}
-_TRANSLATION = str.maketrans(_ACCENTS, _PLAIN) | str.maketrans(_LIGATURES)
-assert len(_ACCENTS) == len(_PLAIN)
-
-
-def normalize(text: str) -> str:
-    """What ``Unaccent`` computes in SQL: lowercase, French accents removed, - and ' as spaces."""
-    return text.lower().translate(_TRANSLATION)
-
-
-def _normalize_or_none(text: str | None) -> str | None:
-    return None if text is None else normalize(text)
-
-
-class Unaccent(Func):
-    """The same normalisation in SQL, with no database extension (see ``normalize``)."""
-
-    def __init__(self, expression: Any) -> None:
-        from django.db.models import CharField
-
-        super().__init__(expression, output_field=CharField())
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        # The Python function itself, registered on the connection (about sixty nested REPLACE
-        # calls overflow SQLite's parser stack).
-        connection.ensure_connection()
-        connection.connection.create_function(
-            "guichet_normalize", 1, _normalize_or_none, deterministic=True
-        )
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"guichet_normalize({sql})", list(params)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        sql, params = f"LOWER({sql})", list(params)
-        for src, dst in _LIGATURES.items():
-            sql = f"REPLACE({sql}, %s, %s)"
-            params += [src, dst]
-        return f"TRANSLATE({sql}, %s, %s)", [*params, _ACCENTS, _PLAIN]
+normalize = searchtext.normalize  # what the search compares: see guichet.dossiers.searchtext
 
 
 # ---------------------------------------------------------------- filters
@@ -384,7 +340,7 @@ class Listing:
         """The number of dossiers in each tab, in one query."""
         totals = self.base.aggregate(
             **{
-                t.key.replace("-", "_"): Count("pk", filter=Q(state__in=list(t.states)))
+                t.key.replace("-", "_"): Count("state", filter=Q(state__in=list(t.states)))
                 for t in TABS
             }
         )
@@ -413,19 +369,14 @@ def annotate(queryset: QuerySet[Dossier], call: Call) -> QuerySet[Dossier]:
 
 
 def search(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
-    """Every word typed must appear in the collectivité, the title or the number."""
+    """Every word typed must appear in the collectivité, the title or the number.
+
+    Compared with the dossier's stored ``search_text`` (normalised the same way), which a
+    trigram index serves on PostgreSQL.
+    """
     words = [w for w in re.split(r"\s+", normalize(text)) if w]
-    if not words:
-        return queryset
-    queryset = queryset.annotate(
-        _s_name=Unaccent(F("applicant_name")),
-        _s_title=Unaccent(F("title")),
-        _s_number=Unaccent(Coalesce(F("number"), Value(""))),
-    )
     for word in words[:10]:
-        queryset = queryset.filter(
-            Q(_s_name__contains=word) | Q(_s_title__contains=word) | Q(_s_number__contains=word)
-        )
+        queryset = queryset.filter(search_text__contains=word)
     return queryset
 
 
