@@ -51,6 +51,31 @@ def clean_phone(value: str) -> str:
     return compact
 
 
+def new_password_field() -> forms.CharField:
+    """A new password, checked by the CNIL validators in the form's clean()."""
+    return forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        max_length=200,
+        error_messages={
+            "required": "Choisissez un mot de passe.",
+            "max_length": "Mot de passe : 200 caractères au plus.",
+        },
+    )
+
+
+def password_confirmation_field() -> forms.CharField:
+    return forms.CharField(
+        label="Confirmation du mot de passe",
+        strip=False,
+        max_length=200,
+        error_messages={
+            "required": "Saisissez à nouveau votre mot de passe.",
+            "max_length": "Mot de passe : 200 caractères au plus.",
+        },
+    )
+
+
 class CollectivityMixin(forms.Form):
     """The declared collectivité: typed text (``collectivity_q``) and, when chosen from the
     suggestions or the list of candidates, its reference (``collectivity``, "commune:63040").
@@ -130,24 +155,8 @@ class SignUpForm(CollectivityMixin):
     first_name = _text("Prénom")
     last_name = _text("Nom")
     function = _text("Fonction", "Indiquez votre fonction. Par exemple : secrétaire de mairie.")
-    password1 = forms.CharField(
-        label="Mot de passe",
-        strip=False,
-        max_length=200,
-        error_messages={
-            "required": "Choisissez un mot de passe.",
-            "max_length": "Mot de passe : 200 caractères au plus.",
-        },
-    )
-    password2 = forms.CharField(
-        label="Confirmation du mot de passe",
-        strip=False,
-        max_length=200,
-        error_messages={
-            "required": "Saisissez à nouveau votre mot de passe.",
-            "max_length": "Mot de passe : 200 caractères au plus.",
-        },
-    )
+    password1 = new_password_field()
+    password2 = password_confirmation_field()
     consent = forms.BooleanField(
         label="J’atteste agir pour le compte de cette collectivité et j’accepte que les "
         "informations saisies soient utilisées pour instruire ses candidatures.",

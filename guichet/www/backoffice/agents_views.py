@@ -30,6 +30,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet import clock
+from guichet.accounts.forms import new_password_field, password_confirmation_field
 from guichet.accounts.models import User
 from guichet.accounts.passwords import RULE_TEXT
 from guichet.calls.models import Call
@@ -162,24 +163,8 @@ class NewAgentForm(forms.Form):
     last_name = forms.CharField(
         label="Nom", max_length=150, error_messages={"required": "Indiquez votre nom."}
     )
-    password1 = forms.CharField(
-        label="Mot de passe",
-        strip=False,
-        max_length=200,
-        error_messages={
-            "required": "Choisissez un mot de passe.",
-            "max_length": "Mot de passe : 200 caractères au plus.",
-        },
-    )
-    password2 = forms.CharField(
-        label="Confirmation du mot de passe",
-        strip=False,
-        max_length=200,
-        error_messages={
-            "required": "Saisissez à nouveau votre mot de passe.",
-            "max_length": "Mot de passe : 200 caractères au plus.",
-        },
-    )
+    password1 = new_password_field()
+    password2 = password_confirmation_field()
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
