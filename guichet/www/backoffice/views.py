@@ -12,6 +12,8 @@ gets a 404 here, as for a dossier they may not see.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -247,18 +249,35 @@ def _invalid(request: HttpRequest, dossier: Dossier, name: str, form: Any) -> Ht
     return render(request, TEMPLATE, context, status=422)
 
 
+def dossier_action(
+    action: Do,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A POST on one dossier: signed in, the dossier visible (404 otherwise) and ``action``
+    allowed by the agent's role (a refusal on the page otherwise); the view gets the dossier."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @require_POST
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, uuid: Any) -> HttpResponse:
+            dossier = _dossier(request, uuid)
+            if not can(request.user, action, dossier):  # type: ignore[arg-type]
+                return _not_allowed(request, dossier)
+            return view(request, dossier)
+
+        return wrapper
+
+    return decorate
+
+
 @login_required
 def dossier_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier = _dossier(request, uuid)
     return render(request, TEMPLATE, _page(request, dossier))
 
 
-@login_required
-@require_POST
-def start_review(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.START_REVIEW, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.START_REVIEW)
+def start_review(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     try:
         services.start_review(dossier, request.user)  # type: ignore[arg-type]
     except TransitionRefused as exc:
@@ -270,12 +289,8 @@ def start_review(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier)
 
 
-@login_required
-@require_POST
-def request_correction(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.REQUEST_CORRECTION, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.REQUEST_CORRECTION)
+def request_correction(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = CorrectionForm(request.POST)
     if form.is_valid():
         try:
@@ -288,12 +303,8 @@ def request_correction(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _invalid(request, dossier, "correction_form", form)
 
 
-@login_required
-@require_POST
-def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.MESSAGE, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.MESSAGE)
+def message_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = MessageWithFilesForm(request.POST, request.FILES)
     if send_message(request, dossier, form):
         messages.success(request, "Votre message est envoyé au porteur.")
@@ -301,12 +312,8 @@ def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _invalid(request, dossier, "message_form", form)
 
 
-@login_required
-@require_POST
-def score_post(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.SCORE, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.SCORE)
+def score_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = _score_form(dossier, request.user, request.POST)
     if not form.is_valid():
         return _invalid(request, dossier, "score_form", form)
@@ -319,12 +326,8 @@ def score_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier, "#notation")
 
 
-@login_required
-@require_POST
-def propose(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.PROPOSE, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.PROPOSE)
+def propose(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = ProposalForm(request.POST)
     if not form.is_valid():
         return _invalid(request, dossier, "proposal_form", form)
@@ -342,12 +345,8 @@ def propose(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier, "#proposition")
 
 
-@login_required
-@require_POST
-def correct_population(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.CORRECT_POPULATION, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.CORRECT_POPULATION)
+def correct_population(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = PopulationForm(request.POST)
     if dossier.state_enum not in POPULATION_CORRECTABLE:
         form.add_error(
@@ -380,12 +379,8 @@ def correct_population(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier, "#population")
 
 
-@login_required
-@require_POST
-def note_post(request: HttpRequest, uuid: Any) -> HttpResponse:
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.NOTE, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
+@dossier_action(Do.NOTE)
+def note_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _invalid(request, dossier, "note_form", form)
@@ -397,13 +392,9 @@ def note_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier, "#notes")
 
 
-@login_required
-@require_POST
-def assign(request: HttpRequest, uuid: Any) -> HttpResponse:
+@dossier_action(Do.ASSIGN)
+def assign(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     """A programme manager gives the dossier to a reviewer and/or another arrondissement."""
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.ASSIGN, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
     form = _assign_form(dossier, _arrondissements(dossier), request.POST)
     if not form.is_valid():
         return _invalid(request, dossier, "assign_form", form)
@@ -426,13 +417,9 @@ def assign(request: HttpRequest, uuid: Any) -> HttpResponse:
     return _back(dossier, "#affectation")
 
 
-@login_required
-@require_POST
-def take(request: HttpRequest, uuid: Any) -> HttpResponse:
+@dossier_action(Do.START_REVIEW)
+def take(request: HttpRequest, dossier: Dossier) -> HttpResponse:
     """« Me l’attribuer »: a reviewer takes the dossier for themselves."""
-    dossier = _dossier(request, uuid)
-    if not can(request.user, Do.START_REVIEW, dossier):  # type: ignore[arg-type]
-        return _not_allowed(request, dossier)
     try:
         review.assign(dossier, request.user, reviewer=request.user)  # type: ignore[arg-type]
     except review.ReviewRefused as exc:
