@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connections, router
 
 from guichet.rules.applicant import Applicant, ApplicantKind
+from guichet.rules.money import format_int
 
 from .models import METROPOLE_TYPES, Commune, Departement, Epci, EpciType, Region
 from .text import normalize_name
@@ -321,8 +322,6 @@ class SearchResult:
     departement_code: str  # own (commune, département), seat's (EPCI, approximate), "" (région)
 
 
-NNBSP = "\u202f"  # French thousands separator (narrow no-break space)
-
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTCODE = re.compile(r"^\d{5}$")
 _SIREN = re.compile(r"^\d{9}$")
@@ -338,7 +337,7 @@ _KIND_RANK = {"region": 0, "departement": 1, "commune": 2, "metropole": 3, "epci
 
 
 def format_population(n: int) -> str:
-    return f"{n:,}".replace(",", NNBSP)
+    return format_int(n)  # the same no-break space as every amount and count on screen
 
 
 def _label(name: str, where: str, kind_label: str, population: int | None) -> str:

@@ -40,7 +40,7 @@ def test_a_reload_is_seen_by_the_next_lookup(tmp_path, fresh_memory):
     assert to_applicant("commune", "63040", "2021").population == 5123
     billom = search("billom", "2021")[0]
     assert billom.population == 5123
-    assert billom.label == "Billom (63) — commune, 5\u202f123 hab."
+    assert billom.label == "Billom (63) — commune, 5\u00a0123 hab."
     # The other vintage was not reloaded and is unchanged.
     assert to_applicant("commune", "63040", "2026").population != 5123
 

@@ -141,7 +141,7 @@ def test_loader_is_idempotent_and_replaces_the_vintage():
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("Référentiel 2021 (decoupage-administratif 1.1.1) chargé en ")
-    assert "35\u202f059 communes" in lines[0]
+    assert "35\u00a0059 communes" in lines[0]
 
 
 def test_unknown_vintage_is_a_french_error():

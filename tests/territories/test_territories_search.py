@@ -19,7 +19,7 @@ def first(query, vintage="2026", **kwargs) -> SearchResult:
 def test_name_without_accents_or_case(query):
     result = first(query, "2021")
     assert (result.kind, result.code, result.name) == ("commune", "63075", "Chamalières")
-    assert result.label == "Chamalières (63) — commune, 17\u202f276 hab."
+    assert result.label == "Chamalières (63) — commune, 17\u00a0276 hab."
     assert result.population == 17276
     assert result.departement_code == "63"
 

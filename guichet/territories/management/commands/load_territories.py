@@ -7,11 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from guichet.rules.money import format_int
 from guichet.territories.loader import LoadError, load_vintage, shipped_vintages
 
 
 def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
+    return format_int(n)
 
 
 class Command(BaseCommand):
