@@ -43,3 +43,14 @@ def committed_db(transactional_db, django_db_blocker):
         call_command("load_territories", verbosity=0)
     if not Call.objects.exists():
         call_command("load_calls", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def clock_left_as_found():
+    """A test must not leave the process-wide clock frozen (later tests would run in its past)."""
+    from guichet import clock
+
+    before = clock._frozen
+    yield
+    leaked, clock._frozen = clock._frozen, before
+    assert leaked == before, f"the clock was left frozen at {leaked}"

@@ -33,18 +33,20 @@ def test_two_simultaneous_submissions_give_one_number_and_one_receipt(committed_
     def submit():
         try:
             barrier.wait()
-            with clock.frozen(IN_WINDOW):
-                results.append(services.submit(Dossier.objects.get(pk=dossier.pk), owner).number)
+            results.append(services.submit(Dossier.objects.get(pk=dossier.pk), owner).number)
         except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    # One frozen clock for both threads, set and restored here: the clock is process-wide, and
+    # two threads freezing and restoring it in turn would leave it frozen for later tests.
+    with clock.frozen(IN_WINDOW):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
     assert not errors
     assert results == [results[0], results[0]] and results[0] == "63-2021-0001"
     assert Event.objects.filter(dossier=dossier, action="submit").count() == 1
