@@ -30,7 +30,7 @@ class Status(StrEnum):
         ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     rule: str
     status: Status

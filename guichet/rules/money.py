@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 NBSP = "\u00a0"
@@ -54,6 +55,7 @@ def parse_euros(text: str | int | Decimal, *, allow_zero: bool = False) -> Decim
     return value.quantize(CENT)
 
 
+@lru_cache(maxsize=4096)  # a call's verdicts repeat the same few amounts
 def format_euros(amount: Decimal | int) -> str:
     """'5 000 €' (no-break spaces), '12 345,67 €' when there are cents."""
     value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .parameters import CallRules, CollectionSessionRule
@@ -36,6 +37,7 @@ def session_for(call: CallRules, moment: dt.datetime) -> CollectionSessionRule |
     return next((s for s in call.sessions if s.date >= day), None)
 
 
+@lru_cache(maxsize=4096)  # the call's few dates, over and over
 def french_date(day: dt.date) -> str:
     """'1er juillet 2021', '30 juin 2021'."""
     number = "1er" if day.day == 1 else str(day.day)
