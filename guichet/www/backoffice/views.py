@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -144,6 +145,8 @@ def _score_table(dossier: Dossier) -> dict[str, Any]:
 
 
 def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any]:
+    # The verdict, the budget, the summary and the scores all read these: once each.
+    prefetch_related_objects([dossier], "cost_lines", "partners", "attachments", "scores")
     user = request.user
     may = {action.value: can(user, action, dossier) for action in Do}  # type: ignore[arg-type]
     state = dossier.state_enum
