@@ -36,6 +36,8 @@ from guichet import clock
 from guichet.accounts import throttling, totp
 from guichet.accounts.models import User
 
+from .redirects import safe_next
+
 PENDING = "accounts:totp-pending"
 SETUP_SECRET = "accounts:totp-setup-secret"
 SECOND_FACTOR = "accounts:second-factor"  # "totp" or "proconnect", set when signing in
@@ -228,10 +230,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest) -> str:
-    from .views import _safe_next as safe
-
-    value = request.POST.get("next") or request.GET.get("next")
-    return safe(request, value) if value else ""
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
 
 @sensitive_post_parameters("code")

@@ -17,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,6 +33,7 @@ from guichet.accounts.models import User
 from guichet.accounts.passwords import RULE_TEXT
 
 from . import totp_views
+from .redirects import safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,7 @@ def _page(title: str, **extra):
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return safe_next(request, value) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _send_confirmation_throttled(request: HttpRequest, user: User) -> None:
@@ -162,6 +158,9 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context.update(_page("Se connecter"))
         return context
+
+    def get_redirect_url(self):
+        return safe_next(self.request, super().get_redirect_url())
 
     def form_valid(self, form):
         # Two-factor authentication (totp_views): a confirmed TOTP asks for a code before the
