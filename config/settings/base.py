@@ -13,7 +13,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin signs in through the site's own sign-in (guichet.www.accounts.admin_site).
+    "guichet.accounts.apps.GuichetAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -25,6 +26,9 @@ INSTALLED_APPS = [
     "dsfr",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "guichet.accounts",
     "guichet.territories",
     "guichet.calls",
@@ -45,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "guichet.www.accounts.middleware.ManagerTotpMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,6 +131,38 @@ GUICHET = {
     "SITE_TAGLINE": "Appels à projets de l’État pour les collectivités territoriales",
     # Largest accepted upload, in bytes (GUICHET_UPLOAD_MAX_MB in the environment, default 10).
     "UPLOAD_MAX_BYTES": int(float(os.environ.get("GUICHET_UPLOAD_MAX_MB", "10")) * 1024 * 1024),
+}
+
+# The Django admin (/admin/): GUICHET_ADMIN=0 removes it, URL and all. Only staff accounts whose
+# session was verified with a second factor reach it (guichet.www.accounts.admin_site).
+GUICHET_ADMIN = os.environ.get("GUICHET_ADMIN", "1").strip().lower() not in ("0", "false", "no")
+
+# Two-factor authentication: django-otp's devices (guichet.accounts.two_factor). Wrong codes are
+# delayed per account by guichet.accounts.throttling; django-otp's own per-device delay is off,
+# so that one rule applies.
+OTP_TOTP_ISSUER = "guichet"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
+# Sign-in delay (guichet.accounts.throttling): how many reverse proxies in front of the site
+# append to X-Forwarded-For. 0 (the default) reads REMOTE_ADDR only: the header can be forged.
+GUICHET_TRUSTED_PROXIES = int(os.environ.get("GUICHET_TRUSTED_PROXIES", "0"))
+
+# The cache holds the sign-in delay's counts and the e-mails' resend limits: it must be shared by
+# every process. The database (``createcachetable``, run by the accounts migration
+# 0005_cache_table) unless REDIS_URL names a Redis server.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+        if os.environ.get("REDIS_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "guichet_cache",
+        }
+    )
 }
 
 LOGIN_URL = "accounts:login"

@@ -18,3 +18,7 @@ WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# A cache per test process; the shared backends (database, Redis) are tested in
+# tests/accounts/test_throttling.py. The database cache's table is made by the migrations.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

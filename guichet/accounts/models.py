@@ -13,6 +13,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class UserManager(BaseUserManager["User"]):
@@ -83,19 +84,6 @@ class User(AbstractUser):
         "identifiant ProConnect", max_length=255, blank=True, help_text="« sub » de ProConnect."
     )
 
-    # Two-factor authentication (guichet.accounts.totp). The secret is kept in clear: encrypting
-    # it at rest, with a key outside the database, is a production concern.
-    totp_secret = models.CharField("secret TOTP", max_length=64, blank=True)
-    totp_confirmed_at = models.DateTimeField(
-        "double authentification activée le", null=True, blank=True
-    )
-    totp_last_step = models.BigIntegerField(
-        "dernier pas TOTP accepté",
-        null=True,
-        blank=True,
-        help_text="Un code n’est jamais accepté deux fois, ni un code plus ancien.",
-    )
-
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -129,9 +117,58 @@ class User(AbstractUser):
 
     @property
     def totp_enabled(self) -> bool:
-        return bool(self.totp_confirmed_at and self.totp_secret)
+        """An authenticator application is confirmed (``guichet.accounts.two_factor``)."""
+        return TOTPDevice.objects.filter(user=self, confirmed=True).exists()
 
     @property
     def profile_complete(self) -> bool:
         """An applicant's agent needs names, a function and a collectivité to apply."""
         return bool(self.first_name and self.last_name and self.function and self.collectivity)
+
+
+class AccountEvent(models.Model):
+    """One line of an account's history: who did what to it, when, and what changed.
+
+    Recorded by the services of ``guichet.accounts`` in the transaction of the change. The actor
+    is kept (``PROTECT``: an account with a history is deactivated, not deleted) and its name and
+    address are copied at that moment (``actor_label``), so the line still reads right after the
+    actor's account changes. ``before`` and ``after`` hold the changed values only; never a
+    password, a key or a code.
+    """
+
+    class Action(models.TextChoices):
+        PROFILE_CHANGED = "profile_changed", "Profil modifié"
+        COLLECTIVITY_CHANGED = "collectivity_changed", "Collectivité modifiée"
+        PASSWORD_CHANGED = "password_changed", "Mot de passe modifié"
+        PASSWORD_RESET = "password_reset", "Mot de passe réinitialisé par courriel"
+        TWO_FACTOR_ENABLED = "two_factor_enabled", "Double authentification activée"
+        TWO_FACTOR_DISABLED = "two_factor_disabled", "Double authentification désactivée"
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "Codes de secours renouvelés"
+        RECOVERY_CODE_USED = "recovery_code_used", "Code de secours utilisé"
+
+    subject = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_events", verbose_name="compte"
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+        help_text="Vide pour une action du système.",
+    )
+    actor_label = models.CharField("auteur (au moment de l’action)", max_length=320, blank=True)
+    action = models.CharField("action", max_length=40, choices=Action.choices)
+    before = models.JSONField("avant", default=dict, blank=True)
+    after = models.JSONField("après", default=dict, blank=True)
+    at = models.DateTimeField("le")
+
+    class Meta:
+        verbose_name = "événement du compte"
+        verbose_name_plural = "historique des comptes"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["subject", "-at"], name="account_event_subject_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} — {self.subject} ({self.at:%Y-%m-%d %H:%M})"

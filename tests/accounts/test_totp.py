@@ -2,125 +2,98 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
+import re
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from guichet import clock
-from guichet.accounts import totp
-from guichet.accounts.models import User
+from guichet.accounts import two_factor
+from guichet.accounts.models import AccountEvent, User
 from guichet.review.models import AgentRole, Role
 from guichet.www.accounts import totp_views
 
+from . import two_factor_helpers as helpers
 from .conftest import GOOD_PASSWORD, text
 from .test_proconnect import journey, provider  # noqa: F401
 
-SEED_SHA1 = b"12345678901234567890"
-SEED_SHA256 = b"12345678901234567890123456789012"
-SEED_SHA512 = b"1234567890123456789012345678901234567890123456789012345678901234"
-
-# RFC 6238, appendix B (8 digits).
-RFC6238 = [
-    (59, "94287082", "46119246", "90693936"),
-    (1111111109, "07081804", "68084774", "25091201"),
-    (1111111111, "14050471", "67062674", "99943326"),
-    (1234567890, "89005924", "91819424", "93441116"),
-    (2000000000, "69279037", "90698825", "38618901"),
-    (20000000000, "65353130", "77737706", "47863826"),
-]
+SECRET = helpers.SECRET
+T0 = dt.datetime.fromtimestamp(1_700_000_010, dt.UTC)  # 10 s into a step
 
 
-def b32(seed: bytes) -> str:
-    return base64.b32encode(seed).decode()
+@pytest.fixture
+def device(agent):
+    return helpers.give_totp(agent)
 
 
-@pytest.mark.parametrize(("seconds", "sha1", "sha256", "sha512"), RFC6238)
-def test_rfc6238_vectors(seconds, sha1, sha256, sha512):
-    for seed, digest, expected in [
-        (SEED_SHA1, "sha1", sha1),
-        (SEED_SHA256, "sha256", sha256),
-        (SEED_SHA512, "sha512", sha512),
-    ]:
-        assert totp.code_at(b32(seed), seconds, digits=8, digest=digest) == expected
-    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    assert totp.code_at(b32(SEED_SHA1), moment, digits=8) == sha1
+def step_of(moment):
+    return int(moment.timestamp() // 30)
 
 
-def test_rfc4226_vectors():
-    expected = ["755224", "287082", "359152", "969429", "338314",
-                "254676", "287922", "162583", "399871", "520489"]  # fmt: skip
-    assert [totp.hotp(SEED_SHA1, i) for i in range(10)] == expected
+def test_the_application_key_matches_the_rfc4226_vectors():
+    # django-otp's HOTP with the RFC's seed: the codes any authenticator application shows.
+    seed = b"12345678901234567890".hex()
+    expected = ["755224", "287082", "359152", "969429", "338314"]
+    with clock.frozen(dt.datetime.fromtimestamp(0, dt.UTC)):
+        assert [helpers.code_at(delta_steps=i, key=seed) for i in range(5)] == expected
 
 
-def test_secrets_are_random_base32_of_160_bits():
-    first, second = totp.generate_secret(), totp.generate_secret()
-    assert first != second
-    assert len(first) == 32 and len(totp.secret_bytes(first)) == 20
-    assert totp.grouped(first).count(" ") == 7
-    assert totp.grouped("jbsw y3dp ehpk 3pxp") == "JBSW Y3DP EHPK 3PXP"
-    assert totp.secret_bytes("jbsw y3dp ehpk 3pxp") == b"Hello!\xde\xad\xbe\xef"
-    with pytest.raises(ValueError):
-        totp.secret_bytes("not base32 !")
-    with pytest.raises(ValueError):
-        totp.secret_bytes("")
+def test_window_of_one_step_either_side(agent, device):
+    with clock.frozen(T0):
+        assert two_factor.verify(agent, helpers.code_at(T0, -1)).accepted
+        assert two_factor.verify(agent, helpers.code_at(T0, 1)).accepted
+        assert not two_factor.verify(agent, helpers.code_at(T0, 2)).accepted
+    device.refresh_from_db()
+    assert device.last_t == step_of(T0) + 1
 
 
-def test_provisioning_uri_names_the_issuer_and_the_account():
-    uri = totp.provisioning_uri("JBSWY3DPEHPK3PXP", "claire.martin@puy-de-dome.gouv.fr")
-    assert uri == (
-        "otpauth://totp/guichet:claire.martin@puy-de-dome.gouv.fr?secret=JBSWY3DPEHPK3PXP"
-        "&issuer=guichet&algorithm=SHA1&digits=6&period=30"
-    )
-    assert "%20" in totp.provisioning_uri("JBSWY3DPEHPK3PXP", "a b@x.fr")
+def test_two_steps_late_is_refused(agent, device):
+    with clock.frozen(T0):
+        assert not two_factor.verify(agent, helpers.code_at(T0, -2)).accepted
 
 
-SECRET = b32(SEED_SHA1)
-T0 = 1_700_000_010  # 10 s into a step
-
-
-def test_window_of_one_step_either_side():
-    step = totp.step_at(T0)
-    for delta in (-1, 0, 1):
-        code = totp.hotp(SEED_SHA1, step + delta)
-        assert totp.verify(SECRET, code, T0) == step + delta
-    for delta in (-2, 2):
-        assert totp.verify(SECRET, totp.hotp(SEED_SHA1, step + delta), T0) is None
-
-
-def test_clock_edges():
-    boundary = 1_700_000_040  # a multiple of 30: the first second of a step
-    assert totp.step_at(boundary) == totp.step_at(boundary - 1) + 1
-    assert totp.step_at(boundary - 0.001) == totp.step_at(boundary) - 1
-    code = totp.code_at(SECRET, boundary - 1)
-    # The code of the last second of a step still works 30 s later, not 60 s later.
-    assert totp.verify(SECRET, code, boundary + 29) is not None
-    assert totp.verify(SECRET, code, boundary + 30) is None
-    with pytest.raises(ValueError):
-        totp.step_at(dt.datetime(2021, 6, 1, 12, 0))  # naive
-
-
-def test_a_code_is_not_accepted_twice_nor_an_older_one():
-    step = totp.step_at(T0)
-    code = totp.code_at(SECRET, T0)
-    accepted = totp.verify(SECRET, code, T0)
-    assert accepted == step
-    assert totp.verify(SECRET, code, T0, last_step=accepted) is None
-    previous = totp.hotp(SEED_SHA1, step - 1)
-    assert totp.verify(SECRET, previous, T0, last_step=accepted) is None
-    following = totp.hotp(SEED_SHA1, step + 1)
-    assert totp.verify(SECRET, following, T0, last_step=accepted) == step + 1
+def test_a_code_is_not_accepted_twice_nor_an_older_one(agent, device):
+    with clock.frozen(T0):
+        assert two_factor.verify(agent, helpers.code_at(T0)).accepted
+        assert not two_factor.verify(agent, helpers.code_at(T0)).accepted
+        assert not two_factor.verify(agent, helpers.code_at(T0, -1)).accepted
+        assert two_factor.verify(agent, helpers.code_at(T0, 1)).accepted
 
 
 @pytest.mark.parametrize("typed", ["", "12345", "1234567", "abcdef", "١٢٣٤٥٦", "12 34 5x"])
-def test_malformed_codes_are_refused(typed):
-    assert totp.verify(SECRET, typed, T0) is None
+def test_malformed_codes_are_refused(agent, device, typed):
+    with clock.frozen(T0):
+        assert not two_factor.verify(agent, typed).accepted
 
 
-def test_spaces_and_dashes_in_a_code_are_ignored():
-    code = totp.code_at(SECRET, T0)
-    assert totp.verify(SECRET, f" {code[:3]} {code[3:]} ", T0) is not None
-    assert totp.verify(SECRET, f"{code[:3]}-{code[3:]}", T0) is not None
+def test_spaces_and_dashes_in_a_code_are_ignored(agent, device):
+    with clock.frozen(T0):
+        code = helpers.code_at(T0)
+        assert two_factor.verify(agent, f" {code[:3]} {code[3:]} ").accepted
+        code = helpers.code_at(T0, 1)
+        assert two_factor.verify(agent, f"{code[:3]}-{code[3:]}").accepted
+
+
+def test_the_setup_page_shows_a_qr_code_the_key_and_the_link(client, agent):
+    client.force_login(agent)
+    html = client.get(SETUP).content.decode()
+    key = client.session[totp_views.SETUP_KEY]
+    uri = two_factor.provisioning_uri(key, agent.email)
+    assert uri.startswith("otpauth://totp/guichet%3A") and "issuer=guichet" in uri
+    assert "<svg" in html and "Code QR à scanner" in html
+    assert two_factor.grouped_secret(key) in html
+    assert uri.replace("&", "&amp;") in html
+    # segno's QR code encodes the same URI.
+    import segno
+
+    assert segno.make(uri, error="m").svg_inline(
+        scale=5, border=2,
+        title="Code QR à scanner avec votre application d’authentification",
+        svgclass="guichet-qr",
+    ) in html  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,9 +113,7 @@ def frozen():
 
 
 def with_totp(user: User) -> User:
-    user.totp_secret = SECRET
-    user.totp_confirmed_at = NOW - dt.timedelta(days=30)
-    user.save()
+    helpers.give_totp(user)
     return user
 
 
@@ -156,7 +127,7 @@ def make_manager(user: User) -> User:
 
 
 def code_at(moment=NOW, delta_steps=0):
-    return totp.hotp(SEED_SHA1, totp.step_at(moment) + delta_steps)
+    return helpers.code_at(moment, delta_steps)
 
 
 def password_step(client, user, next_url=""):
@@ -182,9 +153,9 @@ def test_password_then_code(client, agent, frozen):
     response = client.post(CODE, {"code": code_at()})
     assert response.status_code == 302 and response.url == "/compte/"
     assert signed_in_as(client) == str(agent.pk)
-    agent.refresh_from_db()
-    assert agent.totp_last_step == totp.step_at(NOW)
+    assert TOTPDevice.objects.get(user=agent).last_t == step_of(NOW)
     assert client.session[totp_views.SECOND_FACTOR] == "totp"
+    assert client.session[DEVICE_ID_SESSION_KEY]  # django-otp: the session is verified
 
 
 def test_wrong_code_is_refused_at_the_field(client, agent, frozen):
@@ -257,33 +228,87 @@ def test_code_page_without_a_password_step(client, agent):
     assert client.post(CODE, {"code": "123456"}).url == LOGIN
 
 
-def test_set_up_confirm_and_disable(client, agent, frozen):
+def test_set_up_confirm_see_recovery_codes_once_and_disable(client, agent, frozen):
     client.force_login(agent)
     page = client.get(SETUP)
     html = page.content.decode()
-    secret = client.session[totp_views.SETUP_SECRET]
-    assert totp.grouped(secret) in html
-    assert totp.provisioning_uri(secret, agent.email).replace("&", "&amp;") in html
-    assert client.get(SETUP).content.decode().count(totp.grouped(secret)) == 1  # same secret
+    key = client.session[totp_views.SETUP_KEY]
+    secret = two_factor.grouped_secret(key)
+    assert secret in html
+    assert two_factor.provisioning_uri(key, agent.email).replace("&", "&amp;") in html
+    assert client.get(SETUP).content.decode().count(secret) == 1  # same key
     response = client.post(SETUP, {"code": "111111"})
     assert response.status_code == 422
     assert "ne correspond pas à la clé affichée" in text(response)
-    agent.refresh_from_db()
     assert not agent.totp_enabled
-    response = client.post(SETUP, {"code": totp.code_at(secret, NOW)}, follow=True)
-    assert "La double authentification est activée" in text(response)
-    agent.refresh_from_db()
-    assert agent.totp_enabled and agent.totp_secret == secret
-    assert agent.totp_last_step == totp.step_at(NOW)
+    response = client.post(SETUP, {"code": helpers.code_at(NOW, key=key)})
+    assert response.status_code == 200
+    body = text(response)
+    assert "La double authentification est activée" in body
+    assert "Vos codes de secours" in body and "ne seront plus affichés" in body
+    codes = re.findall(r"<code[^>]*>([a-z2-7]{4}-[a-z2-7]{4})</code>", response.content.decode())
+    assert len(set(codes)) == 10
+    assert agent.totp_enabled
+    device = TOTPDevice.objects.get(user=agent)
+    assert device.key == key and device.last_t == step_of(NOW)
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    # Shown once: the status page counts them, never shows them.
+    status = client.get(SETUP).content.decode()
+    assert "Il vous reste <strong>10 codes de secours" in status
+    assert not any(c in status for c in codes)
+    assert list(AccountEvent.objects.filter(subject=agent).values_list("action", flat=True)) == [
+        AccountEvent.Action.TWO_FACTOR_ENABLED
+    ]
     # Turning it off takes a fresh code: the one just used is refused.
-    response = client.post(DISABLE, {"code": totp.code_at(secret, NOW)})
+    response = client.post(DISABLE, {"code": helpers.code_at(NOW, key=key)})
     assert response.status_code == 422 and "déjà été utilisé" in text(response)
-    with clock.frozen(NOW + dt.timedelta(seconds=30)):
-        code = totp.code_at(secret, NOW + dt.timedelta(seconds=30))
-        response = client.post(DISABLE, {"code": code}, follow=True)
+    later = NOW + dt.timedelta(seconds=30)
+    with clock.frozen(later):
+        response = client.post(DISABLE, {"code": helpers.code_at(later, key=key)}, follow=True)
     assert "désactivée" in text(response)
-    agent.refresh_from_db()
-    assert not agent.totp_enabled and agent.totp_secret == ""
+    assert not agent.totp_enabled
+    assert not StaticToken.objects.filter(device__user=agent).exists()
+    event = AccountEvent.objects.filter(subject=agent).first()
+    assert event.action == AccountEvent.Action.TWO_FACTOR_DISABLED and event.actor == agent
+
+
+def test_a_recovery_code_signs_in_once(client, agent, frozen):
+    with_totp(agent)
+    codes = two_factor.regenerate_recovery_codes(agent)
+    password_step(client, agent)
+    response = client.post(CODE, {"code": two_factor.grouped_recovery(codes[0]).upper()})
+    assert response.status_code == 302
+    assert signed_in_as(client) == str(agent.pk)
+    assert client.session[DEVICE_ID_SESSION_KEY]
+    assert two_factor.recovery_codes_left(agent) == 9
+    assert AccountEvent.objects.filter(
+        subject=agent, action=AccountEvent.Action.RECOVERY_CODE_USED
+    ).exists()
+    client.post("/compte/deconnexion/")
+    password_step(client, agent)
+    response = client.post(CODE, {"code": codes[0]})
+    assert signed_in_as(client) is None
+    assert "n’est pas valide ou a déjà été utilisé" in text(response)
+
+
+def test_recovery_codes_are_regenerated_after_a_code(client, agent, frozen):
+    with_totp(agent)
+    old = two_factor.regenerate_recovery_codes(agent)
+    client.force_login(agent)
+    url = "/compte/double-authentification/codes-de-secours/"
+    response = client.post(url, {"regenerate-code": "000000"})
+    assert response.status_code == 422
+    assert "n’est pas valide" in text(response)
+    response = client.post(url, {"regenerate-code": code_at()})
+    assert response.status_code == 200
+    new = re.findall(r"<code[^>]*>([a-z2-7]{4}-[a-z2-7]{4})</code>", response.content.decode())
+    assert len(new) == 10
+    assert two_factor.recovery_codes_left(agent) == 10
+    assert not two_factor.verify(agent, old[0]).accepted  # the previous ones stop working
+    assert two_factor.verify(agent, new[0]).accepted
+    assert AccountEvent.objects.filter(
+        subject=agent, action=AccountEvent.Action.RECOVERY_CODES_REGENERATED
+    ).exists()
 
 
 def test_a_manager_signing_in_without_totp_sets_it_up_first(client, agent, frozen):
@@ -298,9 +323,9 @@ def test_a_manager_signing_in_without_totp_sets_it_up_first(client, agent, froze
     assert page.status_code == 200
     assert "Obligatoire pour les gestionnaires d’un appel" in text(page)
     assert client.get("/compte/").status_code == 200  # « Mon compte » is not the back-office
-    secret = client.session[totp_views.SETUP_SECRET]
-    response = client.post(SETUP, {"code": totp.code_at(secret, NOW), "next": "/instruction/"})
-    assert response.url == "/instruction/"
+    key = client.session[totp_views.SETUP_KEY]
+    response = client.post(SETUP, {"code": helpers.code_at(NOW, key=key), "next": "/instruction/"})
+    assert response.status_code == 200 and 'href="/instruction/"' in response.content.decode()
     assert client.get("/instruction/").status_code == 200
 
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from guichet import clock
-from guichet.accounts import totp
 from guichet.accounts.models import User
 from guichet.calls.models import Call
 from guichet.review.models import AgentRole, Role
+from tests.accounts.two_factor_helpers import code_at, give_totp
 
 CALL = "fitn7-axe3-puy-de-dome-2021"
 MANAGER_PASSWORD = "Gestion-Appel-63-FITN7!"
@@ -23,7 +23,6 @@ REVIEWER_PASSWORD = "Vallee-de-la-Dore-2021!"
 
 def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, server_url):
     mail.outbox = []
-    secret = totp.generate_secret()
     suffix = uuid.uuid4().hex[:6]
     manager = User.objects.create_user(
         f"gestion-{suffix}@puy-de-dome.gouv.fr",
@@ -31,9 +30,8 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
         first_name="Marie",
         last_name="Gestionnaire",
         email_confirmed_at=timezone.now(),
-        totp_secret=secret,
-        totp_confirmed_at=timezone.now(),
     )
+    give_totp(manager)
     AgentRole.objects.create(user=manager, call=Call.objects.get(slug=CALL), role=Role.MANAGER)
     agents_url = f"/instruction/appels/{CALL}/agents/"
 
@@ -46,7 +44,7 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
     page.get_by_label("Code de vérification").fill("000000")
     page.get_by_role("button", name="Valider").click()
     expect(page.locator("#id_code-error")).to_contain_text("n’est pas valide")
-    page.get_by_label("Code de vérification").fill(totp.code_at(secret, clock.now()))
+    page.get_by_label("Code de vérification").fill(code_at(clock.now()))
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("heading", name="Agents de l’appel", level=1)).to_be_visible()
     expect(page.locator("#agents")).to_contain_text(manager.email)

@@ -18,6 +18,7 @@ from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
 from guichet.review.models import AgentRole, Role
 from guichet.review.permissions import Do, can
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +68,7 @@ def world(django_capture_on_commit_callbacks):
 
     def person(role, arrondissements=(), in_call=call):
         user = agent()
-        user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
-        user.save()
+        give_totp(user)
         AgentRole.objects.create(
             user=user, call=in_call, role=role, arrondissements=list(arrondissements)
         )

@@ -13,6 +13,7 @@ from guichet import clock
 from guichet.accounts.models import User
 from guichet.calls.models import Call
 from guichet.review.models import AgentInvitation, AgentRole, Role
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import REAL_CALL, agent
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,8 @@ def call():
 def staff(call, role=Role.MANAGER, arrondissements=(), **fields) -> User:
     user = agent(**fields)
     user.set_collectivity("", "", "", "")
-    user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
     user.save()
+    give_totp(user)
     AgentRole.objects.create(user=user, call=call, role=role, arrondissements=list(arrondissements))
     return user
 

@@ -13,6 +13,7 @@ from guichet.dossiers import services
 from guichet.dossiers.workflow import State
 from guichet.review import services as review
 from guichet.review.models import Assignment, Opinion, PrivateNote, Score
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import IN_WINDOW, agent, complete, draft, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -310,8 +311,7 @@ def test_a_reviewer_takes_the_dossier(client, submitted):
 def test_a_manager_reassigns_and_the_history_keeps_every_assignment(client, submitted):
     manager = reviewer(role="manager")
     # Programme managers sign in with a second factor.
-    manager.totp_secret, manager.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
-    manager.save()
+    give_totp(manager)
     issoire = reviewer(arrondissements=("633",))
     client.force_login(manager)
     html = page_of(client, submitted)

@@ -14,12 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers.models import CostLine, Dossier, Membership
 from guichet.dossiers.workflow import State
 from guichet.review import listing
 from guichet.review.models import AgentRole
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import REAL_CALL, agent, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +42,7 @@ def owner():
 def manager():
     """A programme manager; managers sign in with a second factor (TOTP) to reach these pages."""
     user = reviewer(role="manager")
-    if hasattr(user, "totp_confirmed_at"):
-        user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
-        user.save()
+    give_totp(user)
     return user
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from . import totp_views
+from guichet.accounts import two_factor
+
+from .totp_views import setup_url
 
 # Back-office pages reachable without TOTP: accepting an invitation (a new agent has no
 # account yet, and a manager may be invited to another call).
@@ -25,7 +27,7 @@ class ManagerTotpMiddleware:
         match = request.resolver_match
         if match is None or "backoffice" not in match.namespaces or match.url_name in EXEMPT:
             return None
-        if totp_views.must_set_up(request):
+        if two_factor.must_set_up(request):
             next_url = request.get_full_path() if request.method == "GET" else ""
-            return redirect(totp_views.setup_url(next_url))
+            return redirect(setup_url(next_url))
         return None

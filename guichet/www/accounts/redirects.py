@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -21,3 +24,11 @@ def safe_next(request: HttpRequest, value: str | None) -> str:
     ):
         return ""
     return value
+
+
+def landing_url(user) -> str:
+    """Where a sign-in without ``next`` ends: « Instruction » for an agent with a role on a call
+    (reviewer, manager, committee member, auditor), « Mes dossiers » for an applicant."""
+    if user.is_authenticated and user.agent_roles.exists():
+        return reverse("backoffice:dossiers")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)

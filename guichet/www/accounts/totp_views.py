@@ -1,53 +1,40 @@
-"""« Double authentification »: setting TOTP up, the sign-in's second step, turning it off.
+"""« Double authentification » pages: the sign-in's second step, set-up, recovery codes, turning
+it off. The policy and the checks are ``guichet.accounts.two_factor``'s; these views translate.
 
-Sign-in with a password, for an account whose TOTP is confirmed, stops after the password: the
-session keeps the pending account for ``PENDING_SECONDS`` and ``MAX_ATTEMPTS`` codes, and the
-account is signed in only once a valid code is typed (``login_code``). Wrong codes are also
-counted per account in ``guichet.accounts.throttling`` (whatever the IP address: a code has only
-a million values), so that starting the password step again does not give more tries.
-
-Programme managers must have TOTP: ``ManagerTotpMiddleware`` sends a manager without it to the
-set-up page before any back-office page.
-
-ProConnect sign-ins skip the code step, and count as strong authentication for the managers'
-requirement: the agent has just authenticated with their administration's identity provider,
-which is where multi-factor authentication of State agents belongs (``PROCONNECT_ACR_VALUES``
-can require it from ProConnect). The session records how it was opened (``SECOND_FACTOR``).
+Sign-in with a password, for an account with an authenticator application, stops after the
+password: the session keeps the pending account for ``PENDING_SECONDS`` and ``MAX_ATTEMPTS``
+codes, and the account is signed in (and its session verified, ``django_otp.login``) only once a
+valid code or recovery code is typed (``login_code``). A signed-in account whose session is not
+verified (ProConnect) goes through the same step before the admin (``verify``).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import urlencode
 
+import django_otp
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guichet import clock
-from guichet.accounts import throttling, totp
+from guichet.accounts import two_factor
 from guichet.accounts.models import User
 
-from .redirects import safe_next
+from .redirects import landing_url, safe_next
 
 PENDING = "accounts:totp-pending"
-SETUP_SECRET = "accounts:totp-setup-secret"
-SECOND_FACTOR = "accounts:second-factor"  # "totp" or "proconnect", set when signing in
+SETUP_KEY = "accounts:totp-setup-key"
+SECOND_FACTOR = two_factor.SECOND_FACTOR
 PENDING_SECONDS = 5 * 60
 MAX_ATTEMPTS = 5
-
-WRONG_CODE = (
-    "Ce code n’est pas valide ou a déjà été utilisé. Saisissez le code à 6 chiffres affiché en "
-    "ce moment par votre application, puis validez sans attendre."
-)
 
 
 class CodeForm(forms.Form):
@@ -61,80 +48,31 @@ class CodeForm(forms.Form):
         },
     )
 
+    def __init__(self, *args: Any, recovery: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recovery = recovery
+
     def clean_code(self) -> str:
-        code = totp.clean_code(self.cleaned_data["code"])
-        if len(code) != totp.DIGITS or not (code.isascii() and code.isdigit()):
-            raise forms.ValidationError(
-                "Le code est composé de 6 chiffres, sans lettre. Par exemple : 123456."
-            )
-        return code
+        code = two_factor.clean_code(self.cleaned_data["code"])
+        if two_factor.is_totp_code(code):
+            return code
+        if self.recovery and two_factor.is_recovery_code(code):
+            return code
+        raise forms.ValidationError(
+            "Le code est composé de 6 chiffres, sans lettre. Par exemple : 123456."
+            + (" Un code de secours a 8 lettres et chiffres." if self.recovery else "")
+        )
 
 
-def _throttle_key(user: User) -> str:
-    return f"totp|{user.pk}"
-
-
-def _locked_message(user: User) -> str | None:
-    lock = throttling.check(_throttle_key(user), "")
-    if lock is None:
-        return None
-    minutes = max(1, math.ceil(lock.seconds / 60))
-    return (
-        f"Trop de codes erronés pour ce compte. Par sécurité, patientez {minutes} "
-        f"minute{'s' if minutes > 1 else ''} avant de réessayer."
-    )
-
-
-def _accept(user: User, code: str) -> bool:
-    """Check ``code`` for ``user`` and record its step; False if wrong or already used.
-
-    The step is recorded by a conditional UPDATE: of two requests with the same code at the same
-    moment, only one succeeds.
-    """
-    step = totp.verify(user.totp_secret, code, clock.now(), last_step=user.totp_last_step)
-    if step is None:
-        return False
-    updated = (
-        User.objects.filter(pk=user.pk)
-        .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
-        .update(totp_last_step=step)
-    )
-    if updated:
-        user.totp_last_step = step
-    return bool(updated)
-
-
-def _check(form: CodeForm, user: User) -> bool:
-    """Validate the form's code for ``user``, with the throttling; errors go to the field."""
+def _check(form: CodeForm, user: User) -> two_factor.Check | None:
+    """The form's code checked for ``user``; errors go to the field. None when refused."""
     if not form.is_valid():
-        return False
-    locked = _locked_message(user)
-    if locked:
-        form.add_error("code", locked)
-        return False
-    if _accept(user, form.cleaned_data["code"]):
-        throttling.reset(_throttle_key(user), "")
-        return True
-    throttling.record_failure(_throttle_key(user), "")
-    form.add_error("code", WRONG_CODE)
-    return False
-
-
-def is_manager(user: Any) -> bool:
-    from guichet.review.models import AgentRole, Role
-
-    return AgentRole.objects.filter(user=user, role=Role.MANAGER).exists()
-
-
-def must_set_up(request: HttpRequest) -> bool:
-    """A programme manager signed in without TOTP (and not through ProConnect)."""
-    user = request.user
-    return (
-        user.is_authenticated
-        and not user.totp_enabled  # type: ignore[union-attr]
-        and request.session.get(SECOND_FACTOR) != "proconnect"
-        and is_manager(user)
-    )
+        return None
+    check = two_factor.verify(user, form.cleaned_data["code"], recovery=form.recovery)
+    if not check.accepted:
+        form.add_error("code", check.message)
+        return None
+    return check
 
 
 def setup_url(next_url: str = "") -> str:
@@ -164,14 +102,14 @@ def begin(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
         "user": user.pk,
         "backend": getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"),
         "until": clock.now().timestamp() + PENDING_SECONDS,
-        "next": next_url,
+        "next": safe_next(request, next_url),
         "attempts": 0,
     }
     return redirect("accounts:login-code")
 
 
 def signed_in(request: HttpRequest, how: str) -> None:
-    """Record how the session was authenticated (see ``must_set_up``)."""
+    """Record how the session was authenticated (see ``two_factor.must_set_up``)."""
     request.session[SECOND_FACTOR] = how
 
 
@@ -194,16 +132,25 @@ def login_code(request: HttpRequest) -> HttpResponse:
             "votre adresse électronique et votre mot de passe.",
         )
     user = User.objects.filter(pk=pending["user"], is_active=True).first()
-    if user is None or not user.totp_enabled:
+    if user is None or not two_factor.enabled(user):
         return _restart(request, "Reconnectez-vous.")
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _check(form, user):
+        check = _check(form, user)
+        if check is not None:
             request.session.pop(PENDING, None)
             login(request, user, backend=pending["backend"])
+            django_otp.login(request, check.device)
             signed_in(request, "totp")
-            return redirect(pending["next"] or "applicant:dossiers")
+            if check.device is not None and check.device.name == two_factor.RECOVERY_NAME:
+                left = two_factor.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    f"Vous vous êtes connecté avec un code de secours : il vous en reste {left}. "
+                    "Renouvelez-les dans « Double authentification » si besoin.",
+                )
+            return redirect(safe_next(request, pending["next"]) or landing_url(user))
         pending["attempts"] += 1
         request.session[PENDING] = pending
         if pending["attempts"] >= MAX_ATTEMPTS:
@@ -212,7 +159,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 "Trop de codes erronés : saisissez à nouveau votre adresse électronique et votre "
                 "mot de passe.",
             )
-        status = 429 if _locked_message(user) else 200
+        status = 429 if two_factor.locked_message(user) else 200
     return render(
         request,
         "accounts/totp_login.html",
@@ -225,6 +172,19 @@ def login_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def verify(request: HttpRequest) -> HttpResponse:
+    """A signed-in account asked for its code again (the admin, after ProConnect)."""
+    next_url = safe_next(request, request.GET.get("next"))
+    user: User = request.user  # type: ignore[assignment]
+    if two_factor.is_verified(request):
+        return redirect(next_url or "accounts:account")
+    if not two_factor.enabled(user):
+        return redirect(setup_url(next_url))
+    return begin(request, user, next_url)
+
+
 # --------------------------------------------------------------------------------------------
 # « Double authentification » in « Mon compte »
 
@@ -233,20 +193,33 @@ def _safe_next(request: HttpRequest) -> str:
     return safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
 
+def _codes_page(request: HttpRequest, codes: list[str], next_url: str, status: int = 200):
+    return render(
+        request,
+        "accounts/totp_recovery_codes.html",
+        _page(
+            "Vos codes de secours",
+            codes=[two_factor.grouped_recovery(c) for c in codes],
+            next=next_url or reverse("accounts:totp"),
+        ),
+        status=status,
+    )
+
+
 @sensitive_post_parameters("code")
 @login_required
 @require_http_methods(["GET", "POST"])
 def setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     next_url = _safe_next(request)
-    if user.totp_enabled:
+    if two_factor.enabled(user):
         return _status_page(request, user, CodeForm())
-    secret = request.session.get(SETUP_SECRET)
-    if not secret:
-        secret = request.session[SETUP_SECRET] = totp.generate_secret()
-    form = CodeForm(request.POST or None)
+    key = request.session.get(SETUP_KEY)
+    if not key:
+        key = request.session[SETUP_KEY] = two_factor.new_key()
+    form = CodeForm(request.POST or None, recovery=False)
     if request.method == "POST" and form.is_valid():
-        step = totp.verify(secret, form.cleaned_data["code"], clock.now())
+        step = two_factor.setup_code_valid(key, form.cleaned_data["code"])
         if step is None:
             form.add_error(
                 "code",
@@ -254,41 +227,65 @@ def setup(request: HttpRequest) -> HttpResponse:
                 "téléphone est juste, puis saisissez le code affiché en ce moment.",
             )
         else:
-            user.totp_secret = secret
-            user.totp_confirmed_at = clock.now()
-            user.totp_last_step = step
-            user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-            request.session.pop(SETUP_SECRET, None)
+            device, codes = two_factor.enable(user, key, step)
+            request.session.pop(SETUP_KEY, None)
+            django_otp.login(request, device)
             signed_in(request, "totp")
             messages.success(
                 request,
                 "La double authentification est activée : à chaque connexion par mot de passe, "
                 "un code de votre application vous sera demandé.",
             )
-            return redirect(next_url or "accounts:totp")
+            return _codes_page(request, codes, next_url)
+    uri = two_factor.provisioning_uri(key, user.email)
     return render(
         request,
         "accounts/totp_setup.html",
         _page(
             "Double authentification",
             form=form,
-            secret=totp.grouped(secret),
-            uri=totp.provisioning_uri(secret, user.email),
-            issuer=totp.ISSUER,
+            secret=two_factor.grouped_secret(key),
+            uri=uri,
+            qr_svg=two_factor.qr_svg(uri),
+            issuer=two_factor.ISSUER,
             next=next_url,
-            required=is_manager(user),
+            required=two_factor.required(user),
         ),
         status=422 if form.errors else 200,
     )
 
 
-def _status_page(request: HttpRequest, user: User, form: CodeForm, status: int = 200):
+def _status_page(request: HttpRequest, user: User, form: CodeForm, status: int = 200, **extra):
     return render(
         request,
         "accounts/totp_status.html",
-        _page("Double authentification", form=form, required=is_manager(user)),
+        _page(
+            "Double authentification",
+            form=form,
+            device=two_factor.totp_device(user),
+            required=two_factor.required(user),
+            recovery_left=two_factor.recovery_codes_left(user),
+            regenerate_form=extra.pop("regenerate_form", CodeForm(prefix="regenerate")),
+            **extra,
+        ),
         status=status,
     )
+
+
+@sensitive_post_parameters("regenerate-code")
+@login_required
+@require_POST
+def regenerate(request: HttpRequest) -> HttpResponse:
+    """New recovery codes, after a code from the application."""
+    user: User = request.user  # type: ignore[assignment]
+    if not two_factor.enabled(user):
+        return redirect("accounts:totp")
+    form = CodeForm(request.POST, prefix="regenerate", recovery=False)
+    if _check(form, user) is None:
+        return _status_page(request, user, CodeForm(), status=422, regenerate_form=form)
+    codes = two_factor.regenerate_recovery_codes(user)
+    messages.success(request, "Vos nouveaux codes de secours remplacent les précédents.")
+    return _codes_page(request, codes, reverse("accounts:totp"))
 
 
 @sensitive_post_parameters("code")
@@ -296,21 +293,20 @@ def _status_page(request: HttpRequest, user: User, form: CodeForm, status: int =
 @require_POST
 def disable(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if not user.totp_enabled:
+    if not two_factor.enabled(user):
         return redirect("accounts:totp")
     form = CodeForm(request.POST)
-    if is_manager(user):
+    if not two_factor.may_disable(user):
         form.is_valid()
         form.add_error(
             "code",
-            "Les gestionnaires d’un appel doivent garder la double authentification : elle ne "
-            "peut pas être désactivée.",
+            "Les gestionnaires d’un appel et les comptes d’administration doivent garder la "
+            "double authentification : elle ne peut pas être désactivée.",
         )
         return _status_page(request, user, form, status=422)
-    if not _check(form, user):
+    if _check(form, user) is None:
         return _status_page(request, user, form, status=422)
-    user.totp_secret, user.totp_confirmed_at, user.totp_last_step = "", None, None
-    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+    two_factor.disable(user)
     request.session.pop(SECOND_FACTOR, None)
     messages.success(request, "La double authentification est désactivée.")
     return redirect("accounts:totp")

@@ -13,7 +13,13 @@ urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("connexion/code/", totp_views.login_code, name="login-code"),
     path("double-authentification/", totp_views.setup, name="totp"),
+    path("connexion/verification/", totp_views.verify, name="verify"),
     path("double-authentification/desactiver/", totp_views.disable, name="totp-disable"),
+    path(
+        "double-authentification/codes-de-secours/",
+        totp_views.regenerate,
+        name="totp-recovery-codes",
+    ),
     path("deconnexion/", views.logout_view, name="logout"),
     path("mot-de-passe/", views.PasswordResetView.as_view(), name="password_reset"),
     path("mot-de-passe/envoye/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guichet.accounts import proconnect, services, throttling
+from guichet.accounts import proconnect, services, throttling, two_factor
 from guichet.accounts.forms import (
     EmailForm,
     LoginForm,
@@ -33,7 +33,7 @@ from guichet.accounts.models import User
 from guichet.accounts.passwords import RULE_TEXT
 
 from . import totp_views
-from .redirects import safe_next
+from .redirects import landing_url, safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -162,14 +162,19 @@ class LoginView(auth_views.LoginView):
     def get_redirect_url(self):
         return safe_next(self.request, super().get_redirect_url())
 
+    def get_default_redirect_url(self):
+        user = getattr(self, "signing_in", None)
+        return landing_url(user) if user is not None else super().get_default_redirect_url()
+
     def form_valid(self, form):
-        # Two-factor authentication (totp_views): a confirmed TOTP asks for a code before the
-        # session is opened; a programme manager without one is sent to set it up.
-        user = form.get_user()
-        if user.totp_enabled:
-            return totp_views.begin(self.request, user, self.get_success_url())
+        # Two-factor authentication (guichet.accounts.two_factor): an account with an
+        # authenticator application gives a code before the session is opened; an account
+        # that must have one (staff, programme manager) is sent to set it up.
+        user = self.signing_in = form.get_user()
+        if two_factor.enabled(user):
+            return totp_views.begin(self.request, user, self.get_redirect_url())
         response = super().form_valid(form)
-        if totp_views.must_set_up(self.request):
+        if two_factor.must_set_up(self.request):
             return redirect(totp_views.setup_url(self.get_success_url()))
         return response
 
@@ -341,7 +346,7 @@ def proconnect_callback(request: HttpRequest) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[PROCONNECT_ID_TOKEN] = identity.id_token
     totp_views.signed_in(request, "proconnect")  # no TOTP step: see totp_views
-    next_url = _safe_next(request, flow.get("next"))
+    next_url = safe_next(request, flow.get("next")) or landing_url(user)
     if not user.profile_complete and not user.is_staff and not user.agent_roles.exists():
         query = urlencode({"next": next_url})
         return redirect(f"{reverse('accounts:complete-profile')}?{query}")
