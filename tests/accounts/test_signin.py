@@ -149,6 +149,7 @@ def test_the_delay_ends_and_doubles(client, agent, monkeypatch):
 
 def test_delay_is_capped():
     assert throttling._delay(100) == throttling.MAX_DELAY
+    assert throttling._delay(100, throttling.ACCOUNT_FREE_FAILURES) == throttling.MAX_DELAY
 
 
 # --------------------------------------------------------------------------------------------

@@ -230,6 +230,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         throttling.reset(form.user.email, throttling.client_ip(self.request))
+        throttling.reset_account(form.user.email)
         return super().form_valid(form)
 
 
