@@ -142,7 +142,7 @@ def collectivity_from_result(result: territories.SearchResult, vintage: str) -> 
 
 def collectivity_by_siren(siren: str, vintage: str) -> Collectivity | None:
     """A commune or an EPCI of ``vintage`` by SIREN (a SIRET's first 9 digits), or None."""
-    if len(siren) != 9 or not siren.isdigit():
+    if len(siren) != 9 or not (siren.isascii() and siren.isdigit()):
         return None
     epci = Epci.objects.filter(vintage=vintage, siren=siren).first()
     if epci is not None:

@@ -206,7 +206,10 @@ class _DecimalText(forms.CharField):
             except AmountError as exc:
                 raise forms.ValidationError(f"{self.label} : {exc}") from None
         try:
-            number = Decimal(text.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+            cleaned = text.replace(",", ".").replace("\u00a0", "").replace(" ", "")
+            if not cleaned.isascii() or "_" in cleaned:  # Decimal() reads « ٣ » and « 1_0 »
+                raise InvalidOperation
+            number = Decimal(cleaned)
         except InvalidOperation:
             raise forms.ValidationError(
                 f"{self.label} : « {text} » n’est pas une note (par exemple 3,5)."

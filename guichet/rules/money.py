@@ -13,10 +13,23 @@ class AmountError(ValueError):
     """A text that is not an amount in euros. Its message is French, for the user."""
 
 
+# Every amount the application stores is below this (the columns hold 12 digits, cents included).
+# The bound is checked on the number's magnitude before any arithmetic: quantizing
+# « 1e26 » to cents needs more digits than Decimal's context holds.
+TOO_HIGH = Decimal("1e12")
+_SHOWN = 40  # characters of the typed text quoted back in a message
+
+
+def _quoted(text: object) -> str:
+    shown = str(text)
+    return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 1] + "…"
+
+
 def parse_euros(text: str | int | Decimal, *, allow_zero: bool = False) -> Decimal:
     """Parse '12000', '12 000', '12 000,50', '12000.50', '12 000 €' into Decimal euros.
 
-    Refuses negatives, more than two decimals, non-finite values, and zero unless allowed.
+    Refuses negatives (« -0 » too), more than two decimals, non-finite values, digits other than
+    0 to 9, amounts of 10^12 euros or more, and zero unless allowed.
     """
     if isinstance(text, Decimal):
         value = text
@@ -38,20 +51,24 @@ def parse_euros(text: str | int | Decimal, *, allow_zero: bool = False) -> Decim
         cleaned = cleaned.replace(",", ".")
         if not cleaned:
             raise AmountError("Indiquez un montant en euros.")
+        if not cleaned.isascii():  # Decimal() reads « ١٢ » or « １２ » as 12
+            raise AmountError("Saisissez le montant en chiffres (0 à 9).")
         try:
-            value = Decimal(cleaned)
+            value = Decimal(cleaned.replace("_", "!"))  # Decimal() reads « 1_000 » as 1000
         except InvalidOperation:
-            raise AmountError(f"« {text} » n'est pas un montant en euros.") from None
+            raise AmountError(f"« {_quoted(text)} » n'est pas un montant en euros.") from None
     if not value.is_finite():
-        raise AmountError(f"« {text} » n'est pas un montant en euros.")
-    if value < 0:
+        raise AmountError(f"« {_quoted(text)} » n'est pas un montant en euros.")
+    if value.is_signed():
         raise AmountError("Le montant ne peut pas être négatif.")
-    if value == 0 and not allow_zero:
-        raise AmountError("Le montant doit être supérieur à zéro.")
+    if value >= TOO_HIGH:
+        raise AmountError("Le montant est trop élevé.")
+    if value == 0:
+        if not allow_zero:
+            raise AmountError("Le montant doit être supérieur à zéro.")
+        return Decimal("0.00")
     if value != value.quantize(CENT):
         raise AmountError("Le montant ne peut pas avoir plus de deux décimales.")
-    if value >= Decimal("1e12"):
-        raise AmountError("Le montant est trop élevé.")
     return value.quantize(CENT)
 
 

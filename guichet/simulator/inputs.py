@@ -16,12 +16,17 @@ from guichet.rules.money import AmountError, parse_euros
 
 KINDS = ("commune", "epci", "metropole", "departement", "region")
 _KIND_CODE = re.compile(r"^\s*([a-zA-Zéèêàç_-]+)\s*:\s*(\S+)\s*$")
+# Codes and dates are written with the digits 0 to 9: re.ASCII keeps « \d » from matching « ٦٣ ».
+_ASCII = re.ASCII
 _CODE_FORMATS = {
-    "commune": (re.compile(r"^(\d{5}|2[AB]\d{3})$"), "un code INSEE de 5 caractères (ex. 63040)"),
-    "epci": (re.compile(r"^\d{9}$"), "un numéro SIREN de 9 chiffres"),
-    "metropole": (re.compile(r"^\d{9}$"), "un numéro SIREN de 9 chiffres"),
-    "departement": (re.compile(r"^(\d{2,3}|2[AB])$"), "un code de département (ex. 63)"),
-    "region": (re.compile(r"^\d{2}$"), "un code de région à 2 chiffres (ex. 84)"),
+    "commune": (
+        re.compile(r"^(\d{5}|2[AB]\d{3})$", _ASCII),
+        "un code INSEE de 5 caractères (ex. 63040)",
+    ),
+    "epci": (re.compile(r"^\d{9}$", _ASCII), "un numéro SIREN de 9 chiffres"),
+    "metropole": (re.compile(r"^\d{9}$", _ASCII), "un numéro SIREN de 9 chiffres"),
+    "departement": (re.compile(r"^(\d{2,3}|2[AB])$", _ASCII), "un code de département (ex. 63)"),
+    "region": (re.compile(r"^\d{2}$", _ASCII), "un code de région à 2 chiffres (ex. 84)"),
 }
 
 
@@ -64,20 +69,38 @@ def parse_cost(text: str | None, field: str = "cost", *, required: bool = True) 
         raise InputError(field, f"Coût du projet : {exc}") from None
 
 
+# Years a date may have: wide enough for any call, narrow enough that converting a moment
+# between time zones never leaves the calendar (« 0001-01-01T00:00:00+14:00 » would).
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _year_in_range(day: dt.date, value: str, field: str) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise InputError(
+            field, f"« {value} » : l’année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."
+        )
+
+
 def parse_date(text: str | None, field: str) -> dt.date | None:
-    """YYYY-MM-DD (ISO) or DD/MM/YYYY (French)."""
+    """YYYY-MM-DD (ISO) or DD/MM/YYYY (French), a year between MIN_YEAR and MAX_YEAR."""
     if text is None or not text.strip():
         return None
     value = text.strip()
+    day: dt.date | None = None
     try:
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
-            day, month, year = (int(p) for p in value.split("/"))
-            return dt.date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return dt.date.fromisoformat(value)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value, _ASCII):
+            days, month, year = (int(p) for p in value.split("/"))
+            day = dt.date(year, month, days)
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, _ASCII):
+            day = dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(field, f"« {value} » n'est pas une date qui existe.") from None
-    raise InputError(field, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA).")
+    if day is None:
+        raise InputError(
+            field, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA)."
+        )
+    _year_in_range(day, value, field)
+    return day
 
 
 def parse_moment(text: str | None, field: str) -> dt.datetime | None:
@@ -85,17 +108,20 @@ def parse_moment(text: str | None, field: str) -> dt.datetime | None:
     if text is None or not text.strip():
         return None
     value = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}", value):
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}", value, _ASCII):
         day = parse_date(value, field)
         assert day is not None
         return dt.datetime.combine(day, dt.time(12, 0), tzinfo=PARIS)
     try:
+        if not value.isascii():  # fromisoformat() reads « ٢٠٢١ » as 2021
+            raise ValueError(value)
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(
             field,
             f"« {value} » n'est pas une date et heure ISO 8601 (ex. 2021-06-30T23:59:59+02:00).",
         ) from None
+    _year_in_range(moment, value, field)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
     return moment

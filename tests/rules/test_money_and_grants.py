@@ -35,11 +35,53 @@ def test_parse_euros(text, value):
         ("abc", "n'est pas un montant"),
         ("Infinity", "n'est pas un montant"),
         ("1e15", "trop élevé"),
+        # More digits than Decimal's context (28) once quantized to cents: refused before.
+        ("1e26", "trop élevé"),
+        ("9" * 27, "trop élevé"),
+        ("1e999999999", "trop élevé"),
+        ("1000000000000", "trop élevé"),
+        ("NaN", "n'est pas un montant"),
+        ("sNaN", "n'est pas un montant"),
+        ("-Infinity", "n'est pas un montant"),
+        ("1e-30", "deux décimales"),
+        ("0,001", "deux décimales"),
+        ("-0", "négatif"),
+        ("-0,00", "négatif"),
+        ("١٢٠٠٠", "chiffres \\(0 à 9\\)"),  # Arabic-Indic digits, which Decimal() reads
+        ("１２０００", "chiffres \\(0 à 9\\)"),  # full-width digits
+        ("²", "chiffres \\(0 à 9\\)"),
+        ("1_000", "n'est pas un montant"),
     ],
 )
 def test_parse_euros_refuses_with_a_french_message(text, words):
     with pytest.raises(AmountError, match=words):
         parse_euros(text)
+
+
+def test_the_largest_amount_below_the_bound_is_accepted():
+    assert parse_euros("999 999 999 999,99") == D("999999999999.99")
+    assert parse_euros(D("1e-30") * 0, allow_zero=True) == D("0.00")
+
+
+def test_zero_when_allowed_is_a_plain_zero_never_a_negative_one():
+    zero = parse_euros("0", allow_zero=True)
+    assert zero == 0 and not zero.is_signed()
+    assert format_euros(zero) == "0\u00a0€"
+
+
+def test_a_long_typed_text_is_quoted_shortened_in_the_message():
+    with pytest.raises(AmountError) as refused:
+        parse_euros("x" * 5000)
+    assert len(str(refused.value)) < 80
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_an_amount_or_an_amount_error(text):
+    try:
+        value = parse_euros(text, allow_zero=True)
+    except AmountError:
+        return
+    assert D(0) <= value < D("1e12") and value == value.quantize(D("0.01"))
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,42 @@ def test_partners_and_other_call(capsys):
         (["--applicant", "commune:63040", "--cost", "8000", "--category", "4"], "1, 2 ou 3"),
         (["--applicant", "commune:63040", "--cost", "8000", "--call", "nulle-part"], "Aucun appel"),
         (["--applicant", "epci:12", "--cost", "8000"], "SIREN"),
+        # Amounts whose cents need more digits than Decimal holds: refused, not a traceback.
+        (
+            ["--applicant", "commune:63040", "--cost", "1e26"],
+            "--cost : Coût du projet : Le montant est trop élevé.",
+        ),
+        (["--applicant", "commune:63040", "--cost", "9" * 27], "trop élevé"),
+        (["--applicant", "commune:63040", "--cost", "1e-30"], "deux décimales"),
+        (["--applicant", "commune:63040", "--cost", "٨٠٠٠"], "chiffres (0 à 9)"),
+        (["--applicant", "commune:٦٣٠٤٠", "--cost", "8000"], "code INSEE"),
+        # Offsets that move the moment out of the calendar once converted.
+        (
+            [
+                "--applicant",
+                "commune:63040",
+                "--cost",
+                "8000",
+                "--submitted-at",
+                "0001-01-01T00:00:00+14:00",
+            ],
+            "--submitted-at : « 0001-01-01T00:00:00+14:00 » : l’année doit être comprise entre",
+        ),
+        (
+            [
+                "--applicant",
+                "commune:63040",
+                "--cost",
+                "8000",
+                "--submitted-at",
+                "9999-12-31T23:59:59-14:00",
+            ],
+            "l’année doit être comprise entre 1900 et 2200",
+        ),
+        (
+            ["--applicant", "commune:63040", "--cost", "8000", "--engaged-on", "0001-01-01"],
+            "l’année doit être comprise entre 1900 et 2200",
+        ),
     ],
 )
 def test_malformed_input_exits_2_with_a_french_message(capsys, args, words):

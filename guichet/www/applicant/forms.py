@@ -16,6 +16,7 @@ from django import forms
 
 from guichet.dossiers.models import PartnerRole
 from guichet.rules.money import AmountError, parse_euros
+from guichet.rules.numbers import TOO_HIGH_MESSAGE, NumberError, parse_whole_number
 from guichet.rules.parameters import CallRules
 from guichet.simulator.inputs import InputError, parse_date
 
@@ -68,18 +69,17 @@ class CountField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return None
-        cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
-        if not cleaned.isdigit():
+        try:
+            return parse_whole_number(text, separators=" \t\u00a0\u202f", maximum=100_000_000)
+        except NumberError as exc:
+            if str(exc) == TOO_HIGH_MESSAGE:
+                raise forms.ValidationError(str(exc), code="count") from None
             raise forms.ValidationError(
-                f"« {text} » n’est pas un nombre entier positif.", code="count"
-            )
-        number = int(cleaned)
-        if number > 100_000_000:
-            raise forms.ValidationError("Ce nombre est trop élevé.", code="count")
-        return number
+                f"« {text} » n’est pas un nombre entier positif. {exc}", code="count"
+            ) from None
 
 
-PHONE = re.compile(r"^(?:\+33|0033|0)([1-9]\d{8})$")
+PHONE = re.compile(r"^(?:\+33|0033|0)([1-9]\d{8})$", re.ASCII)  # 0 to 9, not « ٠٦ »
 
 
 def normalize_phone(text: str) -> str:

@@ -6,12 +6,12 @@ the rest (``guichet.review.services``) and their refusals are shown at the field
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
 from guichet.review.models import OpinionKind
+from guichet.rules.numbers import TOO_HIGH_MESSAGE, NumberError, parse_whole_number
 from guichet.rules.parameters import ScoringGrid
 from guichet.www.applicant.forms import EurosField
 
@@ -114,12 +114,12 @@ class ProposalForm(forms.Form):
 
 
 def _parse_population(text: str) -> int:
-    cleaned = re.sub(r"[\s\u00a0\u202f.]", "", text)
-    if not cleaned.isdigit():
-        raise forms.ValidationError(
-            f"« {text} » n’est pas un nombre d’habitants : écrivez des chiffres (5 000)."
-        )
-    return int(cleaned)
+    try:
+        return parse_whole_number(text, separators=" \t\u00a0\u202f.")
+    except NumberError as exc:
+        if str(exc) == TOO_HIGH_MESSAGE:
+            raise forms.ValidationError("Ce nombre d’habitants est trop élevé.") from None
+        raise forms.ValidationError(f"« {text} » n’est pas un nombre d’habitants. {exc}") from None
 
 
 class PopulationForm(forms.Form):
