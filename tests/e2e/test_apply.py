@@ -11,8 +11,17 @@ from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier
+from guichet.dossiers.tasks import send_receipt
 from guichet.dossiers.workflow import State
-from tests.dossiers.factories import agent, pdf_bytes, png_upload, reviewer
+from tests.dossiers.factories import (
+    IN_WINDOW,
+    agent,
+    complete,
+    draft,
+    pdf_bytes,
+    png_upload,
+    reviewer,
+)
 
 DEMO = "demo-fitn7-axe3-puy-de-dome"
 
@@ -180,3 +189,55 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
     expect(page.locator("#dossier-state")).to_have_text("Retiré")
     dossier.refresh_from_db()
     assert dossier.state == State.WITHDRAWN
+
+
+def _submitted_without_receipt(owner):
+    """A submitted dossier whose receipt the background task has not rendered yet."""
+    with clock.frozen(IN_WINDOW):
+        dossier = services.submit(complete(draft(owner), owner), owner)
+    dossier.attachments.filter(kind="receipt").delete()
+    return dossier
+
+
+def test_the_dossier_page_shows_whole_buttons_cards_sized_to_their_text_and_the_footer_last(
+    committed_db, signed_in
+):
+    secretary = agent(email="secretariat@mairie-billom.example.fr")
+    dossier = _submitted_without_receipt(secretary)
+    send_receipt.call(dossier.pk)
+    services.post_message(dossier, reviewer(), "Le projet est-il mutualisé ?")
+    services.post_message(dossier, secretary, "Oui, avec deux communes voisines.\nÀ suivre.")
+    page = signed_in(secretary)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/mes-dossiers/{dossier.uuid}/")
+
+    for name in ("Modifier le dossier", "Accusé de réception (PDF)"):
+        button = page.get_by_role("link", name=name)
+        expect(button).to_be_visible()
+        # The whole label is drawn: the button is as wide as its text, nothing is clipped.
+        clipped = button.evaluate("b => b.scrollWidth > b.clientWidth || b.clientWidth < 120")
+        assert not clipped, name
+    for card in page.locator(".guichet-message").all():
+        height = card.bounding_box()["height"]
+        text = card.locator(".fr-card__content").evaluate(
+            "c => [...c.children].reduce((h, e) => h + e.getBoundingClientRect().height, 0)"
+        )
+        assert height < text + 150, (height, text)  # the card holds its text and its padding
+    footer_top = page.locator("footer").bounding_box()["y"]
+    bottom = page.locator("main").evaluate(
+        "m => Math.max(...[...m.querySelectorAll('*')].map(e => e.getBoundingClientRect().bottom))"
+    )
+    assert bottom <= footer_top, (bottom, footer_top)
+
+
+def test_right_after_submission_the_receipt_is_announced_then_shown(committed_db, signed_in):
+    secretary = agent(email="secretariat@mairie-billom.example.fr")
+    dossier = _submitted_without_receipt(secretary)
+    page = signed_in(secretary)
+    page.goto(f"/mes-dossiers/{dossier.uuid}/")
+    expect(page.get_by_text("L’accusé de réception est en préparation")).to_be_visible()
+    expect(page.get_by_role("link", name="Accusé de réception (PDF)")).to_have_count(0)
+    # The background task renders it: the page, asking every few seconds, shows the link.
+    send_receipt.call(dossier.pk)
+    expect(page.get_by_role("link", name="Accusé de réception (PDF)")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("en préparation")).to_have_count(0)

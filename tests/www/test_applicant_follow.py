@@ -270,3 +270,52 @@ def test_a_message_on_a_draft_is_refused_with_a_message(signed_in, owner):
     page = htmllib.unescape(signed_in.get(response["Location"]).content.decode())
     assert "une fois le dossier déposé" in page
     assert dossier.messages.count() == 0
+
+
+# ---------------------------------------------------------------- the receipt, once it is ready
+
+
+@pytest.fixture
+def receipt_pending(owner):
+    """Submitted, its receipt task not run yet (its on-commit callbacks are dropped)."""
+    with clock.frozen(IN_WINDOW):
+        return services.submit(complete(draft(owner), owner), owner)
+
+
+def test_while_the_receipt_is_prepared_the_page_says_so_and_polls_for_it(
+    signed_in, receipt_pending
+):
+    assert not receipt_pending.attachments.filter(kind="receipt").exists()
+    fragment_url = reverse("applicant:receipt", args=[receipt_pending.uuid])
+    for url in (reverse("applicant:dossier", args=[receipt_pending.uuid]), fragment_url):
+        html = htmllib.unescape(signed_in.get(url).content.decode())
+        assert "L’accusé de réception est en préparation" in html
+        assert f'hx-get="{fragment_url}"' in html and 'hx-trigger="every 3s"' in html
+        # Without JavaScript, a link reloads the page.
+        assert (
+            f'href="{reverse("applicant:dossier", args=[receipt_pending.uuid])}">Recharger' in html
+        )
+        assert "Accusé de réception (PDF)" not in html
+
+
+def test_once_the_receipt_exists_the_fragment_links_it_and_stops_polling(signed_in, submitted):
+    receipt = submitted.attachments.get(kind="receipt")
+    response = signed_in.get(reverse("applicant:receipt", args=[submitted.uuid]))
+    html = htmllib.unescape(response.content.decode())
+    assert response.status_code == 200
+    link = reverse("applicant:attachment", args=[submitted.uuid, receipt.pk])
+    assert f'href="{link}">Accusé de réception (PDF)' in html
+    assert "hx-trigger" not in html and "en préparation" not in html
+
+
+def test_the_receipt_fragment_is_a_404_outside_the_team(client, submitted):
+    client.force_login(agent(email="autre@mairie.example.fr"))
+    assert client.get(reverse("applicant:receipt", args=[submitted.uuid])).status_code == 404
+
+
+def test_a_draft_page_has_no_receipt_to_wait_for(signed_in, owner):
+    dossier = draft(owner)
+    html = htmllib.unescape(
+        signed_in.get(reverse("applicant:dossier", args=[dossier.uuid])).content.decode()
+    )
+    assert "accusé de réception" not in html.lower()

@@ -165,13 +165,18 @@ def test_a_count_with_a_thousands_space_is_accepted(signed_in, dossier):
 
 
 def test_a_text_over_its_length_is_refused_and_kept(signed_in, dossier):
-    long_title = "Portail " * 30  # 240 characters
+    long_title = "Portail " * 30  # 240 characters, 239 without the final space
     long_summary = "é" * 1001
     response = post_step(
         signed_in, dossier, "projet", {**PROJET, "title": long_title, "summary": long_summary}
     )
-    html = assert_refused(response, "title", "au plus 200 caractères", long_title)
-    assert "au plus 1000 caractères" in error_at(html, "summary")
+    html = assert_refused(
+        response, "title", "200 caractères au plus (vous en avez saisi 239).", long_title
+    )
+    assert (
+        error_at(html, "summary")
+        == "1\u00a0000 caractères au plus (vous en avez saisi 1\u00a0001)."
+    )
     assert long_summary in html
     d = fresh(dossier)
     assert d.title == "" and d.summary == ""
@@ -659,5 +664,158 @@ def test_an_amount_too_large_for_the_database_is_refused_at_its_field(signed_in,
 def test_an_email_longer_than_the_database_allows_is_refused(signed_in, dossier):
     typed = "a" * 250 + "@mairie.fr"
     response = post_step(signed_in, dossier, "porteur", {**PORTEUR, "contact_email": typed})
-    assert_refused(response, "contact_email", "au plus 254 caractères", typed)
+    assert_refused(
+        response, "contact_email", "254 caractères au plus (vous en avez saisi 260).", typed
+    )
     assert fresh(dossier).contact_name == "Claire Dupont"
+
+
+# ---------------------------------------------------------------- lengths, line ends, history
+
+
+def test_a_text_at_its_limit_is_kept_whatever_its_line_ends(signed_in, dossier):
+    """The browser counts a line end as one character (maxlength); so does the server, though a
+    submitted form sends it as two (\\r\\n)."""
+    at_limit = "a" * 499 + "\r\n" + "b" * 500  # 1 000 characters once the line end is one
+    response = post_step(signed_in, dossier, "projet", {**PROJET, "summary": at_limit})
+    assert response.status_code == 302
+    assert fresh(dossier).summary == "a" * 499 + "\n" + "b" * 500
+    over = at_limit + "c"
+    response = post_step(signed_in, dossier, "projet", {**PROJET, "summary": over})
+    assert error_at(response.content.decode(), "summary") == (
+        "1\u00a0000 caractères au plus (vous en avez saisi 1\u00a0001)."
+    )
+
+
+def _inputs(html: str) -> dict[str, str | None]:
+    """name → maxlength of every text input and textarea of the page."""
+    found = {}
+    for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", html):
+        if re.search(r'type="(?:hidden|radio|checkbox|file|submit)"', tag):
+            continue
+        name = re.search(r'name="([^"]+)"', tag)
+        maxlength = re.search(r'maxlength="(\d+)"', tag)
+        if name:
+            found[name.group(1)] = maxlength.group(1) if maxlength else None
+    return found
+
+
+NUMBERS = {"agents_reached", "users_reached", "other_funding", "requested_amount"}
+
+
+def test_every_text_field_of_the_steps_has_the_databases_length_as_maxlength(
+    signed_in, dossier, owner
+):
+    from guichet.dossiers.models import CostLine, Dossier
+
+    services.replace_cost_lines(
+        dossier,
+        owner,
+        Actor.APPLICANT,
+        [
+            {
+                "nature": "Logiciel",
+                "supplier": "",
+                "amount_excl_vat": Decimal("8000"),
+                "amount_incl_vat": Decimal("9600"),
+            }
+        ],
+    )
+    checked = 0
+    for step in ("porteur", "projet", "budget"):
+        with clock.frozen(IN_WINDOW):
+            html = signed_in.get(reverse("applicant:step", args=[dossier.uuid, step])).content
+        for name, maxlength in _inputs(html.decode()).items():
+            if name in NUMBERS or re.match(r"lines-\d+-amount", name):
+                continue
+            if name == "collectivity":  # the partner's name, typed or picked
+                expected = Dossier._meta.get_field("applicant_name").max_length
+            elif name == "contact_phone":  # spaces, dots and +33 are accepted, then normalised
+                expected = 30
+            elif name.startswith("lines-"):
+                expected = CostLine._meta.get_field(name.split("-")[-1]).max_length
+            else:
+                expected = Dossier._meta.get_field(name).max_length
+            assert maxlength == str(expected), (step, name, maxlength, expected)
+            checked += 1
+    assert checked == 18  # 4 + the partner + 9 project texts + 2 per cost line (one + a blank)
+
+
+def test_the_pages_after_submission_give_their_text_fields_a_maxlength(client):
+    from guichet.dossiers.models import Message
+    from tests.dossiers.factories import complete
+
+    owner = agent(email="suivi@mairie.example.fr")
+    client.force_login(owner)
+    with clock.frozen(IN_WINDOW):
+        submitted = services.submit(complete(draft(owner), owner), owner)
+    page = _inputs(client.get(reverse("applicant:dossier", args=[submitted.uuid])).content.decode())
+    assert page == {"body": str(Message._meta.get_field("body").max_length), "email": "254"}
+    withdraw = client.get(reverse("applicant:withdraw", args=[submitted.uuid])).content.decode()
+    assert _inputs(withdraw) == {"reason": "2000"}
+
+
+def test_the_date_fields_are_date_pickers_without_a_contradicting_hint(signed_in, dossier):
+    with clock.frozen(IN_WINDOW):
+        html = signed_in.get(reverse("applicant:step", args=[dossier.uuid, "calendrier"]))
+    html = html.content.decode()
+    for name in ("engagement_date", "end_date"):
+        assert re.search(rf'<input[^>]*type="date"[^>]*name="{name}"', html), name
+    assert "JJ/MM/AAAA" not in html.upper()
+
+
+@pytest.mark.parametrize("typed", ["2021-06-30", "30/06/2021"])
+def test_a_date_is_accepted_as_the_picker_sends_it_and_as_the_french_type_it(
+    signed_in, dossier, typed
+):
+    response = post_step(
+        signed_in, dossier, "calendrier", {"engagement_date": typed, "_action": "save"}
+    )
+    assert response.status_code == 302
+    assert fresh(dossier).engagement_date == dt.date(2021, 6, 30)
+
+
+@pytest.fixture
+def after_submission(owner, dossier):
+    from tests.dossiers.factories import complete
+
+    complete(dossier, owner)
+    services.update(dossier, owner, Actor.APPLICANT, {"description": "Un portail.\nEt un guichet."})
+    with clock.frozen(IN_WINDOW):
+        return services.submit(dossier, owner)
+
+
+def _projet_as_posted(dossier, **changes):
+    d = fresh(dossier)
+    data = {
+        name: getattr(d, name) or ""
+        for name in (
+            "title", "summary", "category", "description", "daily_life_effect",
+            "participatory_how", "innovation", "solution_choice", "governance", "pooling",
+            "agents_reached", "users_reached",
+        )
+    }  # fmt: skip
+    data["examples"] = d.examples
+    data["participatory"] = {True: "oui", False: "non"}.get(d.participatory, "")
+    data.update(changes)
+    return data
+
+
+def test_changing_one_field_logs_exactly_that_change_whichever_way_the_texts_are_sent(
+    signed_in, after_submission
+):
+    from guichet.dossiers.models import Event
+
+    dossier = after_submission
+    before = Event.objects.filter(dossier=dossier, kind="edited").count()
+    # A submit button sends the textareas' line ends as \r\n…
+    posted = _projet_as_posted(dossier, users_reached="5 000", _action="save")
+    posted = {k: v.replace("\n", "\r\n") if isinstance(v, str) else v for k, v in posted.items()}
+    post_step(signed_in, dossier, "projet", posted)
+    edits = list(Event.objects.filter(dossier=dossier, kind="edited").order_by("pk"))[before:]
+    assert [e.changes for e in edits] == [{"Usagers touchés": ["4700", "5000"]}]
+    # …htmx's autosave as \n: the same values again are no change at all.
+    post_step(signed_in, dossier, "projet", {**_projet_as_posted(dossier), "_autosave": "1"}, **HX)
+    post_step(signed_in, dossier, "projet", {**posted, "users_reached": "5000"})
+    assert Event.objects.filter(dossier=dossier, kind="edited").count() == before + 1
+    assert fresh(dossier).description == "Un portail.\nEt un guichet."

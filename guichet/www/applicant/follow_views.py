@@ -69,6 +69,18 @@ def dossier_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
+def receipt_status(request: HttpRequest, uuid: Any) -> HttpResponse:
+    """The receipt's place on the dossier's page: « en préparation » while the background task
+    renders it (htmx asks again every few seconds), the download link once it exists."""
+    dossier, _ = views._dossier(request, uuid)
+    return render(
+        request,
+        "applicant/_receipt.html",
+        {"dossier": dossier, "receipt": dossier.attachments.filter(kind=PieceKind.RECEIPT).first()},
+    )
+
+
+@login_required
 @require_POST
 def message_post(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)

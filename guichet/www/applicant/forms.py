@@ -23,6 +23,48 @@ from guichet.simulator.inputs import InputError, parse_date
 MAX_AMOUNT = Decimal("9999999999.99")
 
 
+def _count(number: int) -> str:
+    """12000 → « 12 000 » (a no-break space between thousands, as on every page)."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+class TextField(forms.CharField):
+    """Text as the user typed it, whichever way it was sent.
+
+    Line ends are stored as ``\\n``: a browser submitting the form sends a textarea's line ends
+    as ``\\r\\n``, htmx's autosave as ``\\n``; without this, every other save of an unchanged text
+    was a change (and a line of the dossier's history), and a text at the limit counted each line
+    end twice. Too long a text is refused in French with its length, at the field; the page gives
+    the same limit to the browser (``maxlength``).
+    """
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return super().to_python(value)
+
+    def run_validators(self, value: Any) -> None:
+        _check_length(self, value)
+        super().run_validators(value)
+
+
+class EmailField(forms.EmailField):
+    """An e-mail address, too long said in French like any text."""
+
+    def run_validators(self, value: Any) -> None:
+        _check_length(self, value)
+        super().run_validators(value)
+
+
+def _check_length(field: forms.CharField, value: Any) -> None:
+    if field.max_length is not None and value and len(value) > field.max_length:
+        raise forms.ValidationError(
+            f"{_count(field.max_length)} caractères au plus "
+            f"(vous en avez saisi {_count(len(value))}).",
+            code="max_length",
+        )
+
+
 class EurosField(forms.CharField):
     """An amount in euros as the French write it: « 12 000,50 € »."""
 
@@ -106,11 +148,11 @@ class StepForm(forms.Form):
 
 
 def _text(label: str, max_length: int, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=False, **kwargs)
+    return TextField(label=label, max_length=max_length, required=False, **kwargs)
 
 
 def _area(label: str, max_length: int = 5000) -> forms.CharField:
-    return forms.CharField(
+    return TextField(
         label=label, max_length=max_length, required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
 
@@ -118,7 +160,7 @@ def _area(label: str, max_length: int = 5000) -> forms.CharField:
 class PorteurForm(StepForm):
     contact_name = _text("Nom et prénom", 150)
     contact_function = _text("Fonction", 150)
-    contact_email = forms.EmailField(
+    contact_email = EmailField(
         label="Adresse électronique",
         required=False,
         max_length=254,
@@ -257,7 +299,7 @@ class CalendrierForm(StepForm):
 
 
 class PartnerForm(forms.Form):
-    collectivity = forms.CharField(
+    collectivity = TextField(
         label="Collectivité partenaire",
         max_length=200,
         error_messages={"required": "Choisissez la collectivité partenaire."},
@@ -284,7 +326,7 @@ class SubmitForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(
+    body = TextField(
         label="Votre message",
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -293,7 +335,7 @@ class MessageForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailField(
         label="Adresse électronique de votre collègue",
         max_length=254,
         error_messages={
@@ -304,7 +346,7 @@ class InvitationForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         label="Motif (facultatif)",
         max_length=2000,
         required=False,

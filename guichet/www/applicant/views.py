@@ -461,7 +461,8 @@ def summary_step(request: HttpRequest, dossier: Dossier, actor: Actor) -> HttpRe
             messages.success(
                 request,
                 f"Votre dossier est déposé sous le numéro {submitted.number}. "
-                "Un accusé de réception vous est envoyé par courriel.",
+                "Son accusé de réception est en préparation : il s’affichera sur cette page et "
+                "vous sera envoyé par courriel.",
             )
             return redirect("applicant:dossier", submitted.uuid)
     verdict = services.verdict(dossier, submitted_at=dossier.submitted_at or clock.now())
