@@ -89,6 +89,10 @@ def _check(call: CallRules, rule: str, status: Status, message: str) -> Check:
 
 
 def _who(applicant: Applicant) -> str:
+    """« Billom (commune) »; a name that already says its kind (« Une association ») alone."""
+    named = applicant.kind_label.lower() in applicant.name.lower().split()
+    if applicant.kind is ApplicantKind.OTHER and named:
+        return applicant.name
     return f"{applicant.name} ({applicant.kind_label})"
 
 

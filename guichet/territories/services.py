@@ -18,7 +18,7 @@ from guichet.rules.applicant import Applicant, ApplicantKind
 from guichet.rules.money import format_int
 
 from .models import METROPOLE_TYPES, Commune, Departement, Epci, EpciType, Region
-from .text import normalize_name
+from .text import epci_core_name, normalize_name
 
 
 class UnknownCollectivity(LookupError):
@@ -181,6 +181,8 @@ class _Vintage:
                 rows.setdefault(departement, []).append(i)
             return rows
 
+        epci_keys = [_sort_key(r[3], r[1], r[0]) for r in epcis]
+        epci_located = located((d, i) for i, r in enumerate(epcis) for d in set(r[4].split(";")))
         # The preference: a commune's département; any of an EPCI's (its "departements" column,
         # « ; »-separated); a département itself; any département of a région.
         self.tables = {
@@ -189,11 +191,13 @@ class _Vintage:
                 [_sort_key(r[2], r[1], r[0]) for r in communes],
                 located((r[3], i) for i, r in enumerate(communes)),
             ),
+            # Groupings are searched by their names without legal form (see ``search``).
             "epci": _Table(
-                epci_names,
-                [_sort_key(r[3], r[1], r[0]) for r in epcis],
-                located((d, i) for i, r in enumerate(epcis) for d in set(r[4].split(";"))),
+                [epci_core_name(name) for name in epci_names],
+                epci_keys,
+                epci_located,
             ),
+            "epci_full": _Table(epci_names, epci_keys, epci_located),
             "departement": _Table(
                 departement_names,
                 [_sort_key(r[2], r[1], r[0]) for r in departements],
@@ -503,7 +507,15 @@ def search(
     looks_like_code = any(p.match(code) for p in (_INSEE, _POSTCODE, _SIREN, _DEPARTEMENT))
     if needle and not looks_like_code and re.search(r"[a-z]", needle):
         for table in ("region", "departement", "commune", "epci"):
-            for pref, tier, i in data.tables[table].best(needle, limit, prefs):
+            index, text = data.tables[table], needle
+            if table == "epci":
+                # « Communauté de communes Billom », « CC Billom » and « Billom » all find « CC
+                # Billom Communauté »: the legal forms are left out on both sides. A query that
+                # is only a legal form (or its start) is looked for in the full names.
+                text = epci_core_name(needle)
+                if not text:
+                    index, text = data.tables["epci_full"], needle
+            for pref, tier, i in index.best(text, limit, prefs):
                 found.append((pref, tier, table, i))
 
     # A row is one collectivité: keep its best (pref, tier).
@@ -525,6 +537,16 @@ def search(
     return [result for _, result in ranked[:limit]]
 
 
+def same_name(result: SearchResult, query: str) -> bool:
+    """Whether ``query`` is the name of ``result`` (accents, case, punctuation and, for a
+    grouping, its legal form aside): « Communauté de communes Billom » is « CC Billom
+    Communauté »."""
+    name, typed = normalize_name(result.name), normalize_name(query)
+    if result.kind in ("epci", "metropole"):
+        name, typed = epci_core_name(name), epci_core_name(typed)
+    return bool(typed) and name == typed
+
+
 def vintages() -> list[str]:
     """The reference vintages loaded in the database, oldest first."""
     return sorted(_versions())
@@ -534,7 +556,15 @@ def vintages() -> list[str]:
 # Applicant
 
 
-_COLLECTIVITY_KINDS = {"commune", "epci", "metropole", "departement", "region"}
+COLLECTIVITY_KINDS = frozenset({"commune", "epci", "metropole", "departement", "region"})
+# What the simulator's shortcuts say of a structure given without its identifier
+# (« association:structure »).
+_UNNAMED_STRUCTURE = "STRUCTURE"
+_OTHER_NAMES = {
+    "association": "Une association",
+    "entreprise": "Une entreprise",
+    "syndicat": "Un syndicat",
+}
 
 
 def to_applicant(kind: str, code: str, vintage: str) -> Applicant:
@@ -547,10 +577,11 @@ def to_applicant(kind: str, code: str, vintage: str) -> Applicant:
     """
     kind = (kind or "").strip()
     code = (code or "").strip()
-    if kind not in _COLLECTIVITY_KINDS:
-        return Applicant(
-            kind=ApplicantKind.OTHER, code=code, name=f"{kind} {code}", other_label=kind
-        )
+    if kind not in COLLECTIVITY_KINDS:
+        name = f"{kind} {code}"
+        if not code or code.upper() == _UNNAMED_STRUCTURE:
+            name = _OTHER_NAMES.get(kind, f"Structure « {kind} »")
+        return Applicant(kind=ApplicantKind.OTHER, code=code, name=name, other_label=kind)
     lookup_code = code.upper()
     data = _vintage(vintage)
     if data is None:

@@ -95,3 +95,13 @@ def test_works_without_javascript(browser, server_url):
     page.get_by_role("button", name="Vérifier mon éligibilité").click()
     assert amount_text(page) == "5 000 €"
     context.close()
+
+
+def test_the_association_shortcut_from_an_empty_form_gives_the_verdict(page):
+    page.goto(SIMULATOR)
+    page.get_by_role("link", name="Une association").click()
+    expect(page.get_by_role("heading", name="Votre projet n’est pas éligible")).to_be_visible()
+    expect(page.locator("#result-title")).to_have_text("Résultat pour une association")
+    expect(page.locator("#cost-error")).to_have_count(0)
+    expect(page.locator("#result .fr-alert")).to_contain_text("Les structures pouvant candidater")
+    expect(page.locator("#result")).not_to_contain_text("STRUCTURE")

@@ -111,3 +111,18 @@ def test_other_kinds_are_not_looked_up(kind, django_assert_num_queries):
         other_label=kind,
     )
     assert applicant.kind_label == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("association", "Une association"),
+        ("entreprise", "Une entreprise"),
+        ("syndicat", "Un syndicat"),
+    ],
+)
+def test_a_structure_without_identifier_has_a_readable_name(kind, name):
+    # The simulator's shortcuts give « association:structure »: no « association STRUCTURE ».
+    assert to_applicant(kind, "structure", "2026").name == name
+    assert to_applicant(kind, "STRUCTURE", "2026").name == name
+    assert to_applicant("fondation", "structure", "2026").name == "Structure « fondation »"

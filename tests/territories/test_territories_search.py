@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from guichet.territories.services import SearchResult, search
+from guichet.territories.services import SearchResult, same_name, search
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,58 @@ def test_same_number_of_queries_for_few_and_many_matches():
         return len(ctx)
 
     assert count("zzzzqqq") == count("saint") == count("chamalieres")
+
+
+# The spoken forms of a grouping's name: the legal form (written in full, abbreviated, before or
+# after the name) is left out on both sides. Real Puy-de-Dôme groupings of the 2026 data.
+@pytest.mark.parametrize(
+    ("query", "siren"),
+    [
+        ("Communauté de communes Billom", "200067627"),  # CC Billom Communauté
+        ("communaute de communes billom communaute", "200067627"),
+        ("CC Billom", "200067627"),
+        ("Billom Communauté", "200067627"),
+        ("COMMUNAUTÉ DE COMMUNES DU MASSIF DU SANCY", "246300966"),  # CC du Massif du Sancy
+        ("Communauté de communes Massif du Sancy", "246300966"),
+        ("Communauté de communes Mond'Arverne", "200069177"),  # CC Mond'Arverne Communauté
+        ("Communauté d'agglomération Riom Limagne et Volcans", "200070753"),
+        ("CA Riom Limagne", "200070753"),
+        ("Communauté d'agglomération du Pays d'Issoire", "200070407"),  # CA Agglo Pays d'Issoire
+        ("Agglo Pays d'Issoire", "200070407"),
+        ("Métropole Clermont", "246300701"),  # Clermont Auvergne Métropole
+        ("Métropole Clermont Auvergne", "246300701"),
+        ("Clermont Auvergne Métropole", "246300701"),
+        ("Communauté urbaine Arras", "200033579"),  # CU d'Arras (Pas-de-Calais)
+    ],
+)
+def test_groupings_by_the_spoken_forms_of_their_names(query, siren):
+    results = search(query, "2026", departements=["63"])
+    assert results, f"aucun résultat pour {query!r}"
+    assert (results[0].kind in ("epci", "metropole"), results[0].code) == (True, siren)
+
+
+def test_legal_form_words_do_not_reach_communes():
+    # « CA Riom » names the grouping, not the commune of Riom; the commune search is unchanged.
+    assert [r.code for r in search("CA Riom", "2026", departements=["63"])] == ["200070753"]
+    assert first("Billom").code == "63040"  # the commune first, its grouping after
+    assert [r.kind for r in search("Billom", "2026", departements=["63"])][:2] == [
+        "commune",
+        "epci",
+    ]
+
+
+def test_a_legal_form_alone_or_half_typed_searches_the_full_names():
+    # While « Communauté de comm… » is being typed, nothing is stripped to an empty text.
+    assert all(r.kind in ("epci", "metropole") for r in search("Communauté de comm", "2026"))
+    assert search("Communauté de comm", "2026")
+    assert search("CC", "2026")
+
+
+def test_same_name_ignores_a_groupings_legal_form():
+    (billom,) = search("Communauté de communes Billom", "2026", departements=["63"])
+    assert same_name(billom, "Communauté de communes Billom")
+    assert same_name(billom, "cc billom")
+    assert not same_name(billom, "Billom Communauté Est")
+    commune = first("Billom", departements=["63"])
+    assert same_name(commune, "BILLOM")
+    assert not same_name(commune, "Communauté de communes Billom")

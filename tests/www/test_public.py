@@ -169,3 +169,55 @@ def test_header_tools_stay_per_request(client, django_user_model):
     body = text(client.get("/accessibilite/"))
     assert "Se déconnecter" in body
     assert "Se connecter" not in body
+
+
+def test_simulator_finds_a_grouping_by_its_spoken_name(client):
+    # The reference data writes « CC Billom Communauté »; people say « Communauté de communes
+    # Billom ». Only one grouping matches: it is chosen without a list.
+    body = text(simulate(client, DEMO, q="Communauté de communes Billom", cost="30000"))
+    assert "Aucune collectivité ne correspond" not in body
+    assert "Résultat pour CC Billom Communauté" in body
+    assert "Votre projet peut être éligible" in body
+
+
+def test_simulator_lists_the_metropole_first_for_its_spoken_name(client):
+    response = simulate(client, DEMO, q="Métropole Clermont", cost="30000")
+    assert "Plusieurs collectivités correspondent" in text(response)
+    first_choice = response.content.decode().split('id="candidates"')[1].split("</a>")[0]
+    assert "applicant=metropole%3A246300701" in first_choice
+    assert first_choice.endswith("Clermont Auvergne Métropole (63) — métropole, 296\u00a0677 hab.")
+
+
+@pytest.mark.parametrize(
+    ("ref", "label"),
+    [
+        ("association:structure", "Une association"),
+        ("entreprise:structure", "Une entreprise"),
+        ("syndicat:structure", "Un syndicat"),
+    ],
+)
+@pytest.mark.parametrize("cost", ["", "8000"])
+def test_other_structure_shortcuts_give_a_verdict_without_a_cost(client, ref, label, cost):
+    response = simulate(client, DEMO, applicant=ref, q=label, cost=cost)
+    body = text(response)
+    assert "Le formulaire contient" not in body
+    assert "Indiquez le coût global" not in body
+    assert f"Résultat pour {label.lower()}" in body
+    assert "Votre projet n’est pas éligible" in body
+    assert f"{label} ne peut pas candidater" in body
+    assert "STRUCTURE" not in body
+    # The call's own words, under the verdict itself.
+    verdict = body.split("Votre projet n’est pas éligible")[1].split("Le détail, règle par règle")[
+        0
+    ]
+    assert "« Les structures pouvant candidater : les communes" in verdict
+
+
+def test_the_shortcut_links_name_the_structure(client):
+    html = simulate(client, DEMO).content.decode()
+    assert "applicant=association:structure&amp;q=Une+association" in html
+
+
+def test_a_collectivite_still_needs_its_cost(client):
+    body = text(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost=""))
+    assert "Indiquez le coût global du projet en euros." in body

@@ -13,6 +13,7 @@ from guichet.simulator.inputs import (
     parse_moment,
 )
 from guichet.simulator.services import SimulationRequest
+from guichet.territories.services import COLLECTIVITY_KINDS
 
 
 class SimulatorForm(forms.Form):
@@ -30,6 +31,12 @@ class SimulatorForm(forms.Form):
             self.add_error(field, exc.message)
             return None
 
+    def _cost_required(self) -> bool:
+        """The cost makes the amount of a collectivité; another structure cannot candidate at
+        all, and its verdict needs no cost."""
+        kind = (self.cleaned_data.get("applicant") or "").partition(":")[0].lower()
+        return not kind or kind in COLLECTIVITY_KINDS
+
     def clean(self):
         data = super().clean()
         if not data.get("applicant"):
@@ -40,7 +47,7 @@ class SimulatorForm(forms.Form):
                 parse_applicant_ref(data["applicant"], "applicant")
             except InputError as exc:
                 self.add_error("q", exc.message)
-        self._parse("cost", parse_cost)
+        self._parse("cost", parse_cost, required=self._cost_required())
         self._parse("category", parse_category)
         self._parse("submitted_on", parse_moment)
         self._parse("engaged_on", parse_date)
@@ -50,7 +57,7 @@ class SimulatorForm(forms.Form):
         d = self.cleaned_data
         return SimulationRequest(
             applicant=parse_applicant_ref(d["applicant"], "applicant"),
-            cost=parse_cost(d["cost"], "cost"),
+            cost=parse_cost(d["cost"], "cost", required=self._cost_required()),
             category=parse_category(d["category"], "category"),
             submitted_at=parse_moment(d["submitted_on"], "submitted_on"),
             engaged_on=parse_date(d["engaged_on"], "engaged_on"),

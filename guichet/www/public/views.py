@@ -121,7 +121,11 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
             found = territories.search(
                 query, call.reference_vintage, limit=8, departements=[call.departement_code]
             )
-            exact = [r for r in found if normalize_name(r.name) == normalize_name(query)]
+            # The name as written first (« Billom » is the commune, not « CC Billom
+            # Communauté »), then as said (« Communauté de communes Billom »).
+            exact = [r for r in found if normalize_name(r.name) == normalize_name(query)] or [
+                r for r in found if territories.same_name(r, query)
+            ]
             if len(found) == 1 or len(exact) == 1:
                 chosen = found[0] if len(found) == 1 else exact[0]
                 form.cleaned_data["applicant"] = f"{chosen.kind}:{chosen.code}"
