@@ -47,6 +47,15 @@ BACKOFFICE_DOSSIERS = int(os.environ.get("BENCH_DOSSIERS", "100000"))
 BACKOFFICE_DATABASE = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet_bench"
 )
+# The back-office is served by gunicorn (config/gunicorn.py) with several workers, and requested
+# by several clients at once; each phase (one scenario on one server) is bounded in requests and
+# in time.
+BENCH_WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
+BENCH_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "3"))
+PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "120"))
+# Another checkout of guichet (e.g. main, `git archive main | tar -x -C /tmp/old`) served beside
+# this one on the same database, scenario by scenario: before and after in one run.
+BASELINE_TREE = os.environ.get("BENCH_BASELINE_TREE", "")
 # Goals of issue 4 §7.
 GOALS = {"ratio_p50_to_floor": 3.0, "p95_ms": 250.0, "list_queries": 15, "export_seconds": 60.0,
          "export_peak_mb": 300.0}  # fmt: skip
@@ -363,25 +372,40 @@ def _child(args: list[str], env: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _get(conn: http.client.HTTPConnection, path: str, headers: dict) -> tuple[float, int]:
-    """Milliseconds until the whole body is read, and the queries the server counted."""
-    start = time.perf_counter()
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    elapsed = (time.perf_counter() - start) * 1000
+def _get(port: int, path: str, headers: dict) -> tuple[float, int, float]:
+    """One request on a new connection (gunicorn's sync workers close each one): milliseconds
+    until the whole body is read, the queries the server counted and the milliseconds they took."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        start = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - start) * 1000
+    finally:
+        conn.close()
     if response.status != 200:
         raise RuntimeError(f"{path}: HTTP {response.status} {body[:300]!r}")
-    return elapsed, int(response.getheader("X-Queries", "-1"))
+    return (
+        elapsed,
+        int(response.getheader("X-Queries", "-1")),
+        float(response.getheader("X-SQL-ms", "nan")),
+    )
 
 
-def _wait_for(port: int) -> None:
-    for _ in range(200):
+def _wait_for(port: int, server: subprocess.Popen) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"le serveur de mesure s’est arrêté (code {server.returncode})")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/bench/floor/")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise RuntimeError(f"le serveur de mesure ne répond pas sur le port {port}")
 
 
@@ -406,6 +430,78 @@ def backoffice_scenarios(data: dict) -> dict[str, list[str]]:
     }
 
 
+def start_server(tree: Path, env: dict, workers: int) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the production configuration (config/gunicorn.py of this tree), serving the
+    code of ``tree`` (this tree, or an older one to compare with) on a free loopback port."""
+    port = _free_port()
+    server_env = {
+        **env,
+        "GUICHET_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_MAX_REQUESTS": "0",  # no worker replaced in the middle of a measure
+    }
+    server = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.py"),
+         "--chdir", str(tree), "--access-logfile", "/dev/null"],
+        cwd=tree, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(port, server)
+    except RuntimeError:
+        server.terminate()
+        server.wait(10)
+        raise
+    return server, port
+
+
+def run_phase(port: int, paths: list[str], headers: dict, clients: int) -> dict:
+    """``BACKOFFICE_REQUESTS`` requests (after 10 of warm-up) sent by ``clients`` threads at once,
+    stopped early after ``PHASE_SECONDS``: latencies, SQL time per request, requests per second."""
+    import threading
+
+    for turn in range(10):  # warm-up: every worker has read the call and the reference data
+        _get(port, paths[turn % len(paths)], headers)
+    jobs = iter(range(BACKOFFICE_REQUESTS))
+    lock = threading.Lock()
+    samples: list[tuple[float, int, float]] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + PHASE_SECONDS
+
+    def client() -> None:
+        while time.monotonic() < deadline and not errors:
+            with lock:
+                turn = next(jobs, None)
+            if turn is None:
+                return
+            try:
+                sample = _get(port, paths[(10 + turn) % len(paths)], headers)
+            except (OSError, RuntimeError) as exc:
+                errors.append(str(exc))
+                return
+            with lock:
+                samples.append(sample)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(PHASE_SECONDS + 120)
+    wall = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(errors[0])
+    totals = [s[0] for s in samples]
+    sql = [s[2] for s in samples]
+    result = _summary(totals)
+    result["requests_per_second"] = round(len(samples) / wall, 1)
+    result["sql_p50_ms"] = round(statistics.median(sql), 2)
+    result["outside_sql_p50_ms"] = round(statistics.median([s[0] - s[2] for s in samples]), 2)
+    result["queries"] = round(statistics.median([s[1] for s in samples]))
+    result["queries_max"] = max(s[1] for s in samples)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
 def bench_backoffice(regenerate: bool = False) -> dict:
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     load = [round(x, 2) for x in os.getloadavg()]
@@ -422,53 +518,53 @@ def bench_backoffice(regenerate: bool = False) -> dict:
     data = _child(args, env)
     scenarios = backoffice_scenarios(data)
     headers = {"Cookie": f"sessionid={data['sessionid']}"}
-    port = _free_port()
-    server = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    samples: dict[str, list[float]] = {name: [] for name in scenarios}
-    queries: dict[str, list[int]] = {name: [] for name in scenarios}
+    trees = {"current": ROOT}
+    if BASELINE_TREE:
+        trees["baseline"] = Path(BASELINE_TREE).resolve()
+    servers: dict[str, tuple[subprocess.Popen, int]] = {}
+    measured: dict[str, dict[str, dict]] = {name: {} for name in trees}
     try:
-        _wait_for(port)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for paths in scenarios.values():  # warm-up
-            for turn in range(10):
-                _get(conn, paths[turn % len(paths)], headers)
-                conn.close()
-        for turn in range(10, 10 + BACKOFFICE_REQUESTS):  # interleaved with the floor
-            for name, paths in scenarios.items():
-                ms, n = _get(conn, paths[turn % len(paths)], headers)
-                conn.close()
-                samples[name].append(ms)
-                queries[name].append(n)
-            if (turn - 9) % 50 == 0:
-                print(f"back-office : {turn - 9}/{BACKOFFICE_REQUESTS} tours", file=sys.stderr)
+        for name, tree in trees.items():
+            servers[name] = start_server(tree, env, BENCH_WORKERS)
+        # Scenario by scenario, each tree in turn: both see the same moment of the machine.
+        for scenario, paths in scenarios.items():
+            for name, (_, port) in servers.items():
+                measured[name][scenario] = run_phase(port, paths, headers, BENCH_CLIENTS)
+                s = measured[name][scenario]
+                print(
+                    f"back-office {name:8} {scenario:16} p50 {s['p50_ms']:7.2f} ms, "
+                    f"SQL {s['sql_p50_ms']:6.2f} ms, {s['requests_per_second']:6.1f} req/s",
+                    file=sys.stderr,
+                )
     finally:
-        server.terminate()
-        server.wait(10)
-    floor = _summary(samples["floor"])
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(30)
     results: dict = {
         "measured_at": started,
         "database": f"PostgreSQL, {urlsplit(BACKOFFICE_DATABASE).path.lstrip('/')}",
+        "server": f"gunicorn (config/gunicorn.py), {BENCH_WORKERS} workers",
+        "concurrent_clients": BENCH_CLIENTS,
         "dossiers_in_call": data["dossiers_total"],
         "synthetic_dossiers": data["bench_dossiers"],
         "load_average_at_start": load,
         "requests_per_scenario": BACKOFFICE_REQUESTS,
-        "floor": floor,
     }
-    for name, values in samples.items():
-        if name == "floor":
-            continue
-        s = _summary(values)
-        s["queries"] = round(statistics.median(queries[name]))
-        s["queries_max"] = max(queries[name])
-        s["ratio_p50_to_floor"] = round(s["p50_ms"] / floor["p50_ms"], 2)
-        results[name] = s
+    for name, by_scenario in measured.items():
+        floor = by_scenario["floor"]
+        target = (
+            results if name == "current" else results.setdefault(name, {"tree": str(trees[name])})
+        )
+        target["floor"] = floor
+        for scenario, s in by_scenario.items():
+            if scenario != "floor":
+                s["ratio_p50_to_floor"] = round(s["p50_ms"] / floor["p50_ms"], 2)
+                target[scenario] = s
     exports = {}
-    for fmt in EXPORT_FORMATS:
-        exports[fmt] = _child(["--export", fmt], env)
-    results["exports"] = exports
+    if not os.environ.get("BENCH_SKIP_EXPORTS"):
+        for fmt in EXPORT_FORMATS:
+            exports[fmt] = _child(["--export", fmt], env)
+        results["exports"] = exports
     results["goals"] = GOALS
     return results
 
@@ -482,28 +578,38 @@ def print_backoffice(bo: dict) -> None:
         print(f"\nBack-office : non mesuré — {bo['skipped']}")
         return
     print(
-        f"\nBack-office : {bo['dossiers_in_call']:,} dossiers ({bo['database']}), "
-        f"{bo['requests_per_scenario']} requêtes par scénario, charge au départ {bo['load_average_at_start']}"
+        f"\nBack-office : {bo['dossiers_in_call']:,} dossiers ({bo['database']}), {bo['server']}, "
+        f"{bo['concurrent_clients']} clients, {bo['requests_per_scenario']} requêtes par scénario, "
+        f"charge au départ {bo['load_average_at_start']}"
     )
     print(
-        f"{'scénario':18} {'p50 ms':>8} {'p95 ms':>8} {'req.':>5} {'×plancher':>9}  objectifs "
-        f"(×{GOALS['ratio_p50_to_floor']:g}, p95 < {GOALS['p95_ms']:g} ms, "
-        f"< {GOALS['list_queries']} requêtes SQL par page de liste)"
+        f"{'scénario':18} {'p50 ms':>8} {'p95 ms':>8} {'SQL ms':>7} {'hors SQL':>8} {'req/s':>6} "
+        f"{'req.':>5} {'×plancher':>9}  objectifs (×{GOALS['ratio_p50_to_floor']:g}, "
+        f"p95 < {GOALS['p95_ms']:g} ms, < {GOALS['list_queries']} requêtes SQL par page de liste)"
     )
-    f = bo["floor"]
-    print(f"{'plancher':18} {f['p50_ms']:8.2f} {f['p95_ms']:8.2f} {0:5d} {1:9.2f}")
-    for name in ("list_first_page", "list_filtered", "search", "dossier_page"):
-        s = bo[name]
-        marks = [
-            f"médiane {_mark(s['ratio_p50_to_floor'] <= GOALS['ratio_p50_to_floor'])}",
-            f"p95 {_mark(s['p95_ms'] < GOALS['p95_ms'])}",
-        ]
-        if name != "dossier_page":
-            marks.append(f"requêtes {_mark(s['queries_max'] < GOALS['list_queries'])}")
+    for label, part in (("", bo), ("avant : ", bo.get("baseline"))):
+        if not part:
+            continue
+        f = part["floor"]
         print(
-            f"{name:18} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['queries']:5d} "
-            f"{s['ratio_p50_to_floor']:9.2f}  {', '.join(marks)}"
+            f"{label + 'plancher':18} {f['p50_ms']:8.2f} {f['p95_ms']:8.2f} {'':7} {'':8} "
+            f"{f['requests_per_second']:6.1f} {0:5d} {1:9.2f}"
         )
+        for name in ("list_first_page", "list_filtered", "search", "dossier_page"):
+            s = part[name]
+            marks = [
+                f"médiane {_mark(s['ratio_p50_to_floor'] <= GOALS['ratio_p50_to_floor'])}",
+                f"p95 {_mark(s['p95_ms'] < GOALS['p95_ms'])}",
+            ]
+            if name != "dossier_page":
+                marks.append(f"requêtes {_mark(s['queries_max'] < GOALS['list_queries'])}")
+            print(
+                f"{label + name:18} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['sql_p50_ms']:7.2f} "
+                f"{s['outside_sql_p50_ms']:8.2f} {s['requests_per_second']:6.1f} {s['queries']:5d} "
+                f"{s['ratio_p50_to_floor']:9.2f}  {', '.join(marks)}"
+            )
+    if not bo.get("exports"):
+        return
     print(
         f"{'export':18} {'s':>8} {'Mo pic':>8} {'lignes':>8}  objectifs "
         f"(< {GOALS['export_seconds']:g} s, < {GOALS['export_peak_mb']:g} Mo)"

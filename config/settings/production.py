@@ -14,6 +14,16 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# ---------------------------------------------------------------- server (gunicorn, whitenoise)
+# gunicorn (config/gunicorn.py) serves the application behind the reverse proxy; whitenoise
+# serves the files that `manage.py collectstatic` gathered in STATIC_ROOT, compressed, hashed
+# names cached for ten years (CompressedManifestStaticFilesStorage, from base).
+STATIC_ROOT = os.environ.get("GUICHET_STATIC_ROOT", str(STATIC_ROOT))  # noqa: F405
+# Persistent connections (CONN_MAX_AGE in base), checked before reuse after a database restart.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+# Errors of requests to standard error, which gunicorn and systemd keep.
+LOGGING["loggers"] = {"django.request": {"handlers": ["console"], "level": "ERROR"}}  # noqa: F405
+
 # E-mail through SMTP, configured by the environment.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
