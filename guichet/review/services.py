@@ -168,7 +168,11 @@ def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Deci
                 f"La note doit être comprise entre {grid.scale_min} et {grid.scale_max}.", code
             )
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         if locked.state not in (State.SUBMITTED, State.IN_REVIEW, State.PROPOSED):
             raise ReviewRefused(f"Un dossier à l’état « {locked.state_label} » ne se note pas.")
         now = clock.now()
@@ -217,7 +221,11 @@ def propose(
     except ModulationError as exc:
         raise ReviewRefused(str(exc), "justification" if amount <= maximum else "amount") from None
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         if locked.state != State.IN_REVIEW:
             raise ReviewRefused(
                 f"Seul un dossier en instruction peut être proposé au comité (état : « {locked.state_label} »)."
@@ -267,7 +275,11 @@ def correct_population(
             "Justifiez la correction (source, date du recensement…).", "justification"
         )
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         before_population, before_flat, before_max = (
             locked.population_used,
             locked.flat_amount,
