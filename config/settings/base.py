@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.forms",
     "widget_tweaks",
     "dsfr",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "django_otp",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "guichet.www.security.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "guichet.www.accounts.middleware.ManagerTotpMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -112,16 +115,33 @@ STORAGES = {
     # guichet.documents.http.file_response after a permission check.
     "private": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": VAR_DIR / "private", "base_url": None},
+        "OPTIONS": {
+            "location": VAR_DIR / "private",
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files are readable by the service's own user only, in whatever storage they land.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# The first handler stops keeping a file's bytes once it passes GUICHET["UPLOAD_MAX_BYTES"]
+# (guichet/documents/handlers.py): nothing beyond the limit is held in memory or written to disk.
+FILE_UPLOAD_HANDLERS = [
+    "guichet.documents.handlers.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # pypdf warns about every oddity of a hostile upload, which check_upload refuses anyway.
+    "loggers": {"pypdf": {"level": "ERROR"}},
 }
 
 GUICHET = {
@@ -200,3 +220,35 @@ PROCONNECT = {
     "TIMEOUT": float(os.environ.get("PROCONNECT_TIMEOUT", "10")),
 }
 PROCONNECT["ENABLED"] = bool(PROCONNECT["CLIENT_ID"] and PROCONNECT["DISCOVERY_URL"])
+
+# Content-Security-Policy (django-csp) on every response that sets none of its own (stored files
+# are served with ``sandbox``, guichet/documents/http.py). No inline script or style: scripts are
+# files under guichet/static/guichet/, htmx's indicator style is in guichet.css
+# (``includeIndicatorStyles`` off in base.html). PDF previews are same-origin frames.
+# ProConnect's sign-out is a redirect after the « Se déconnecter » form: its origin is allowed
+# in form-action when ProConnect is configured.
+_CSP_FORM_ACTION = ["'self'"]
+if PROCONNECT["ENABLED"]:
+    from urllib.parse import urlsplit as _urlsplit
+
+    for _url in (PROCONNECT["DISCOVERY_URL"], _PROCONNECT_ISSUER):
+        _parts = _urlsplit(_url)
+        if _parts.scheme and _parts.netloc:
+            _origin = f"{_parts.scheme}://{_parts.netloc}"
+            if _origin not in _CSP_FORM_ACTION:
+                _CSP_FORM_ACTION.append(_origin)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": _CSP_FORM_ACTION,
+        "base-uri": ["'self'"],
+    }
+}

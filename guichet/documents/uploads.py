@@ -3,9 +3,12 @@
 :func:`check_upload` is the one entry point; it raises :class:`ValidationError` with a French
 message that names the file, and never anything else. :class:`DocumentField` runs it in a form.
 
-Nothing is ever extracted or decompressed beyond what a check needs: ZIP-based formats are judged
-on their central directory and one or two small members, images are decoded once with Pillow's
-limits, PDFs are judged on their first and last bytes.
+Nothing is ever extracted to disk, and nothing is decompressed beyond an absolute bound:
+ZIP-based formats are judged on their central directory, then every member is read through a
+bounded stream (the real expansion, not only the declared one, must stay under
+:data:`MAX_EXPANDED_BYTES`); images are decoded once with Pillow's limits; PDFs must start with
+``%PDF-``, end at their last ``%%EOF``, hide no ZIP, be parsed by pypdf and carry no active
+content (JavaScript, launch actions, embedded files, rich media, XFA forms).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 import re
 import unicodedata
 import zipfile
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -25,17 +29,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_NAME_LENGTH = 120
 # An image larger than this is refused before being decoded (a scanned A4 page at 600 dpi is
 # about 35 million pixels).
 MAX_IMAGE_PIXELS = 40_000_000
-# A ZIP-based document whose members would take more than this many times the upload limit once
-# decompressed is refused without decompressing anything.
-MAX_ZIP_EXPANSION = 100
-MAX_ZIP_MEMBERS = 10_000
-_PDF_SCAN_BYTES = 64 * 1024
+# A ZIP-based document is refused when its members, decompressed, would take more than this many
+# bytes in all (declared sizes, then the bytes really read), when one member of more than
+# _RATIO_FLOOR bytes is compressed more than MAX_ZIP_RATIO times, or when it has too many members.
+# A real 10 Mo XLSX expands to about 100 Mo.
+MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+_RATIO_FLOOR = 1024 * 1024
+MAX_ZIP_MEMBERS = 2_000
+# Objects embedded by Word and Excel (a chart's data) are OOXML documents inside the document:
+# accepted there only, checked like their container, never nested further.
+_EMBEDDINGS_FOLDERS = ("word/embeddings/", "xl/embeddings/")
+# A PDF holding more objects than this is refused rather than walked.
+MAX_PDF_OBJECTS = 200_000
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ _DESCRIPTIONS = {
     "heic": "d’une image HEIC",
     "exe": "d’un programme exécutable",
     "html": "d’une page web (HTML)",
+    "svg": "d’une image SVG",
+    "xml": "d’un fichier XML",
     "rtf": "d’un document RTF",
     "gzip": "d’une archive compressée (gzip)",
     "rar": "d’une archive RAR",
@@ -328,7 +344,8 @@ def _read_at(f: IO[bytes], offset: int, length: int) -> bytes:
 def sniff(head: bytes) -> str | None:
     """What the first bytes of a file say it is (a key of the descriptions), or None.
 
-    ZIP-based formats answer ``zip``: only their members tell ODT from DOCX.
+    ZIP-based formats answer ``zip``: only their members tell ODT from DOCX. ``pdf_late`` is a
+    ``%PDF-`` header after other bytes (what an HTML page disguised as a PDF looks like).
     """
     signatures = (
         (b"%PDF-", "pdf"),
@@ -356,11 +373,31 @@ def sniff(head: bytes) -> str | None:
         return "webp"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
         return "heic"
+    markup = _markup_kind(head)
+    if markup:
+        return markup
     if b"%PDF-" in head[:1024]:
-        return "pdf"  # PDF readers accept up to 1 KB of junk before the header
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if start.startswith((b"<!doctype html", b"<html")):
+        # PDF readers accept up to 1 KB of junk before the header; this service does not.
+        return "pdf_late"
+    return None
+
+
+_HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<meta")
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """``html``, ``svg`` or ``xml`` when the first bytes are markup (after a BOM and spaces)."""
+    start = head[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not start.startswith(b"<"):
+        return None
+    if start.startswith(_HTML_TAGS):
         return "html"
+    if b"<svg" in start:
+        return "svg"
+    if any(tag in start for tag in _HTML_TAGS):
+        return "html"
+    if start.startswith(b"<?xml"):
+        return "xml"
     return None
 
 
@@ -408,17 +445,161 @@ def _check_content(f: IO[bytes], fmt: DocumentFormat, name: str, size: int, limi
 def _check_pdf(
     f: IO[bytes], fmt: DocumentFormat, name: str, size: int, head: bytes, actual: str | None
 ) -> None:
+    if actual == "pdf_late":
+        raise ValidationError(
+            "Le fichier « %(name)s » n’est pas un PDF valide : il ne commence pas par l’en-tête "
+            "d’un PDF. Enregistrez-le à nouveau au format PDF depuis votre logiciel.",
+            code="damaged",
+            params={"name": name},
+        )
     if actual != "pdf":
         raise _mismatch(name, fmt, actual)
-    tail = _read_at(f, max(0, size - 2048), 2048)
-    if b"%%EOF" not in tail:
+    f.seek(0)
+    data = f.read()
+    end = data.rfind(b"%%EOF")
+    if end == -1:
         raise _damaged(name, fmt)
-    # The encryption dictionary is named in the trailer (at the end, or at the start of a
-    # linearised file): looking at both ends is cheap and catches password-protected files.
-    start = _read_at(f, 0, _PDF_SCAN_BYTES)
-    end = _read_at(f, max(0, size - _PDF_SCAN_BYTES), _PDF_SCAN_BYTES)
-    if b"/Encrypt" in start or b"/Encrypt" in end:
-        raise _encrypted(name)
+    if data[end + 5 :].strip(b" \t\r\n\x00\x0c"):
+        raise _hidden_data(name)
+    if _zip_local_header_offset(data) is not None:
+        raise _hidden_data(name)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _encrypted(name)
+        root = reader.trailer["/Root"].get_object()
+        if not isinstance(root, DictionaryObject) or root.get("/Type") != "/Catalog":
+            raise _damaged(name, fmt)
+        if len(reader.pages) < 1:
+            raise _damaged(name, fmt)
+        found = _pdf_active_content(reader)
+    except ValidationError:
+        raise
+    except Exception as exc:
+        if b"/Encrypt" in data:  # protected in a way pypdf cannot even open
+            raise _encrypted(name) from exc
+        raise _damaged(name, fmt) from exc
+    if found:
+        raise ValidationError(
+            "Le fichier « %(name)s » est refusé : il contient du contenu actif (%(what)s), qui "
+            "pourrait s’exécuter à l’ouverture. Enregistrez-le à nouveau en PDF simple, par "
+            "exemple avec « Imprimer » puis « Enregistrer au format PDF ».",
+            code="active_content",
+            params={"name": name, "what": found},
+        )
+
+
+def _hidden_data(name: str) -> ValidationError:
+    return ValidationError(
+        "Le fichier « %(name)s » est refusé : il contient, après ou dans le document, d’autres "
+        "données (par exemple une archive ZIP). Enregistrez-le à nouveau en PDF depuis votre "
+        "logiciel.",
+        code="hidden_data",
+        params={"name": name},
+    )
+
+
+_ZIP_METHODS = frozenset({0, 1, 6, 8, 9, 12, 14, 93, 95, 96, 97, 98, 99})
+
+
+def _zip_local_header_offset(data: bytes) -> int | None:
+    """Where the first plausible ZIP member header is in ``data``, or None.
+
+    The 4-byte signature alone can occur by chance in compressed streams; a real local header
+    also has a known version and method and a printable file name of sensible length.
+    """
+    position = 0
+    while (position := data.find(b"PK\x03\x04", position)) != -1:
+        header = data[position : position + 30]
+        if len(header) == 30:
+            version = int.from_bytes(header[4:6], "little")
+            method = int.from_bytes(header[8:10], "little")
+            name_length = int.from_bytes(header[26:28], "little")
+            file_name = data[position + 30 : position + 30 + name_length]
+            if (
+                version <= 100
+                and method in _ZIP_METHODS
+                and 0 < name_length <= 1024
+                and len(file_name) == name_length
+                and all(32 <= b < 127 or b >= 128 for b in file_name)
+            ):
+                return position
+        position += 4
+    return None
+
+
+# Action types that run something or send something: refused wherever they appear.
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "lancement d’un programme",
+    "/ImportData": "import de données",
+    "/SubmitForm": "envoi de formulaire",
+    "/RichMediaExecute": "média interactif",
+    "/Rendition": "média interactif",
+    "/GoToE": "fichier incorporé",
+}
+# Keys whose mere presence is active content.
+_ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/AA": "actions automatiques",
+    "/EmbeddedFile": "fichier incorporé",
+    "/EmbeddedFiles": "fichier incorporé",
+    "/RichMedia": "média interactif",
+    "/RichMediaContent": "média interactif",
+    "/XFA": "formulaire XFA",
+}
+_ACTIVE_TYPES = {
+    "/EmbeddedFile": "fichier incorporé",
+    "/FileAttachment": "fichier incorporé",
+    "/RichMedia": "média interactif",
+    "/Screen": "média interactif",
+    "/Movie": "média interactif",
+    "/Sound": "média interactif",
+}
+
+
+def _pdf_active_content(reader: PdfReader) -> str | None:
+    """What active content the PDF holds (French words), or None.
+
+    Every object of the file is looked at, not only those reachable from the catalog: the
+    catalog's /OpenAction and /AA, the names tree (/JavaScript, /EmbeddedFiles), pages' /AA,
+    annotations' /A, form fields and XFA are all dictionaries somewhere in the file. An
+    /OpenAction that only opens a page (what LibreOffice and Word write) is not active.
+    """
+    numbers: list[tuple[int, int]] = [
+        (number, generation) for generation, objects in reader.xref.items() for number in objects
+    ]
+    numbers.extend((number, 0) for number in reader.xref_objStm)
+    if len(numbers) > MAX_PDF_OBJECTS:
+        raise ValueError("too many objects")
+    pending: deque[Any] = deque([reader.trailer])
+    for number, generation in numbers:
+        pending.append(IndirectObject(number, generation, reader))
+    seen: set[int] = set()
+    while pending:
+        item = pending.popleft()
+        if isinstance(item, IndirectObject):
+            item = item.get_object()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                if key in _ACTIVE_KEYS:
+                    return _ACTIVE_KEYS[key]
+                if not isinstance(value, IndirectObject):
+                    pending.append(value)
+            action = item.get("/S")
+            if isinstance(action, NameObject) and action in _ACTIVE_ACTIONS:
+                return _ACTIVE_ACTIONS[action]
+            for type_key in ("/Type", "/Subtype"):
+                kind = item.get(type_key)
+                if isinstance(kind, NameObject) and kind in _ACTIVE_TYPES:
+                    return _ACTIVE_TYPES[kind]
+        elif isinstance(item, ArrayObject):
+            pending.extend(value for value in item if not isinstance(value, IndirectObject))
+    return None
 
 
 def _image_too_large(name: str, size: tuple[int, int] | None = None) -> ValidationError:
@@ -434,6 +615,49 @@ def _image_too_large(name: str, size: tuple[int, int] | None = None) -> Validati
     )
 
 
+_PAYLOAD_MARKERS = (
+    b"<script",
+    b"<html",
+    b"<!doctype",
+    b"<svg",
+    b"<iframe",
+    b"<?php",
+    b"<%",
+    b"javascript:",
+    b"%pdf-",
+)
+
+
+def _looks_like_payload(trailing: bytes) -> bool:
+    lowered = trailing.lower()
+    return (
+        any(marker in lowered for marker in _PAYLOAD_MARKERS)
+        or _zip_local_header_offset(trailing) is not None
+    )
+
+
+def _png_end(data: bytes) -> int | None:
+    """The offset just after a PNG's IEND chunk, walking chunk lengths, or None."""
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        position += 12 + length
+        if kind == b"IEND":
+            return position if position <= len(data) else None
+    return None
+
+
+def _image_hidden_data(name: str) -> ValidationError:
+    return ValidationError(
+        "Le fichier « %(name)s » est refusé : il contient, après l’image, d’autres données "
+        "(une page web, un script ou une archive). Enregistrez l’image à nouveau depuis votre "
+        "logiciel.",
+        code="hidden_data",
+        params={"name": name},
+    )
+
+
 def _check_image(f: IO[bytes], fmt: DocumentFormat, name: str, actual: str | None) -> None:
     if actual != fmt.kind:
         raise _mismatch(name, fmt, actual)
@@ -445,12 +669,24 @@ def _check_image(f: IO[bytes], fmt: DocumentFormat, name: str, actual: str | Non
             if width * height > MAX_IMAGE_PIXELS:
                 raise _image_too_large(name, (width, height))
             image.verify()  # structure; for PNG every chunk up to IEND and its checksum
+        f.seek(0)
+        data = f.read()
         if fmt.kind == "jpeg":
             # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, after which Pillow
             # pads a truncated JPEG instead of failing: the structure is walked here instead.
-            f.seek(0)
-            if not jpeg_is_complete(f.read()):
+            end = jpeg_end(data)
+            if end is None:
                 raise _damaged(name, fmt)
+            # Cameras write data after the image (a maker's trailer, a motion photo's video):
+            # accepted, unless it is a page, a script or an archive in disguise.
+            if _looks_like_payload(data[end:]):
+                raise _image_hidden_data(name)
+        else:
+            end = _png_end(data)
+            if end is None:
+                raise _damaged(name, fmt)
+            if data[end:].strip(b"\x00\r\n \t"):
+                raise _image_hidden_data(name)
             # Decoding every block is what reveals a truncated JPEG; at 1/8 scale (DCT scaling
             # in libjpeg) the whole stream is still read but the pixels take 64 times less memory.
             f.seek(0)
@@ -467,33 +703,38 @@ def jpeg_is_complete(data: bytes) -> bool:
     Thumbnails in EXIF segments are skipped with their segment, so their own EOI does not count;
     inside a scan, ``FF 00`` (stuffing), ``FF D0``–``FF D7`` (restart) and fill bytes are data.
     """
+    return jpeg_end(data) is not None
+
+
+def jpeg_end(data: bytes) -> int | None:
+    """The offset just after a complete JPEG's EOI marker, or None (see :func:`jpeg_is_complete`)."""
     size = len(data)
     if not data.startswith(b"\xff\xd8"):
-        return False
+        return None
     i = 2
     while i + 2 <= size:
         if data[i] != 0xFF:
-            return False
+            return None
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte before a marker
             i += 1
             continue
         if marker == 0xD9:  # EOI
-            return True
+            return i + 2
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # standalone markers
             i += 2
             continue
         if i + 4 > size:
-            return False
+            return None
         length = int.from_bytes(data[i + 2 : i + 4], "big")
         if length < 2:
-            return False
+            return None
         i += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
             while True:
                 j = data.find(b"\xff", i)
                 if j == -1 or j + 1 >= size:
-                    return False
+                    return None
                 following = data[j + 1]
                 if following == 0x00 or 0xD0 <= following <= 0xD7:
                     i = j + 2
@@ -502,7 +743,7 @@ def jpeg_is_complete(data: bytes) -> bool:
                 else:
                     i = j
                     break
-    return False
+    return None
 
 
 def _check_zip_document(
@@ -516,19 +757,7 @@ def _check_zip_document(
     except zipfile.BadZipFile as exc:
         raise _damaged(name, fmt) from exc
     with archive:
-        infos = archive.infolist()
-        if (
-            len(infos) > MAX_ZIP_MEMBERS
-            or sum(i.file_size for i in infos) > MAX_ZIP_EXPANSION * limit
-        ):
-            raise ValidationError(
-                "Le fichier « %(name)s » est refusé : une fois décompressé, son contenu "
-                "serait anormalement volumineux.",
-                code="bomb",
-                params={"name": name},
-            )
-        if any(i.flag_bits & 0x1 for i in infos):
-            raise _encrypted(name)
+        _check_expansion(archive, name, budget=[MAX_EXPANDED_BYTES], nested=False)
     f.seek(0)
     kind = _zip_kind(f)
     if kind == fmt.kind:
@@ -544,6 +773,69 @@ def _check_zip_document(
         # A plain archive with the right extension: a broken document rather than a disguise.
         raise _mismatch(name, fmt, None)
     raise _mismatch(name, fmt, kind)
+
+
+def _bomb(name: str) -> ValidationError:
+    return ValidationError(
+        "Le fichier « %(name)s » est refusé : une fois décompressé, son contenu "
+        "serait anormalement volumineux.",
+        code="bomb",
+        params={"name": name},
+    )
+
+
+def _check_expansion(
+    archive: zipfile.ZipFile, name: str, *, budget: list[int], nested: bool
+) -> None:
+    """Refuse a ZIP-based document that expands too much, hides archives or is encrypted.
+
+    ``budget`` is the number of decompressed bytes still allowed (shared with the documents
+    embedded in this one). Declared sizes are judged first, without inflating anything; then every
+    member is read through a bounded stream, so a member that lies about its size is caught by
+    the bytes it really yields (and zipfile's CRC check).
+    """
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _bomb(name)
+    if sum(i.file_size for i in infos) > budget[0]:
+        raise _bomb(name)
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_ZIP_RATIO * max(
+            1, info.compress_size
+        ):
+            raise _bomb(name)
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise _encrypted(name)
+    for info in infos:
+        if info.is_dir():
+            continue
+        with archive.open(info) as member:
+            head = member.read(4)
+            real = len(head)
+            if real > budget[0]:
+                raise _bomb(name)
+            if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+                if nested or not info.filename.startswith(_EMBEDDINGS_FOLDERS):
+                    raise ValidationError(
+                        "Le fichier « %(name)s » est refusé : il contient une archive ou un "
+                        "document incorporé (« %(member)s »). Enregistrez-le sans objet "
+                        "incorporé puis déposez-le à nouveau.",
+                        code="nested_archive",
+                        params={"name": name, "member": safe_filename(info.filename)},
+                    )
+                rest = member.read(budget[0] - real + 1)
+                real += len(rest)
+                if real > budget[0] or member.read(1):
+                    raise _bomb(name)
+                budget[0] -= real
+                with zipfile.ZipFile(io.BytesIO(head + rest)) as inner:
+                    _check_expansion(inner, name, budget=budget, nested=True)
+                continue
+            while chunk := member.read(min(1024 * 1024, budget[0] - real + 1)):
+                real += len(chunk)
+                if real > budget[0]:
+                    raise _bomb(name)
+            budget[0] -= real
 
 
 # --- form field -------------------------------------------------------------------------------

@@ -16,21 +16,36 @@ def upload(name: str, content: bytes, content_type: str = "application/octet-str
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def pdf_bytes(text: str = "Devis signé") -> bytes:
-    """A minimal valid one-page PDF written by hand, with a correct cross-reference table."""
+def pdf_bytes(
+    text: str = "Devis signé",
+    *,
+    padding: int = 0,
+    catalog_extra: bytes = b"",
+    page_extra: bytes = b"",
+    objects_extra: tuple[bytes, ...] = (),
+) -> bytes:
+    """A minimal valid one-page PDF written by hand, with a correct cross-reference table.
+
+    ``padding`` adds a comment line of that many bytes (line break included) after the header;
+    ``catalog_extra`` and ``page_extra`` are written into the catalog's and the page's
+    dictionaries; ``objects_extra`` are more objects, numbered from 6.
+    """
     stream = f"BT /F1 12 Tf 72 720 Td ({text.encode('latin-1').decode('latin-1')}) Tj ET".encode(
         "latin-1"
     )
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"/Resources << /Font << /F1 5 0 R >> >> " + page_extra + b">>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *objects_extra,
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    if padding:
+        out.write(b"%" + b"x" * (padding - 2) + b"\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())
@@ -42,6 +57,17 @@ def pdf_bytes(text: str = "Devis signé") -> bytes:
     out.write(
         b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     )
+    return out.getvalue()
+
+
+def pypdf_bytes(build) -> bytes:
+    """A PDF written by pypdf: ``build(writer)`` adds to a copy of :func:`pdf_bytes`."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+    build(writer)
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 
@@ -181,3 +207,112 @@ VALID_FILES = {
     "png": ("rib.png", lambda: image_bytes("PNG")),
     "jpeg": ("photo.jpg", lambda: image_bytes("JPEG")),
 }
+
+
+def deflated_zeros(size: int) -> tuple[bytes, int]:
+    """A raw deflate stream that inflates to ``size`` zero bytes (a multiple of 1 MiB), and the
+    CRC-32 of those bytes, built in a fraction of a second: after a full flush the compressor
+    starts afresh, so one mebibyte's compressed block is repeated."""
+    import zlib
+
+    block = b"\x00" * (1024 * 1024)
+    assert size % len(block) == 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert repeated == again
+    count = size // len(block)
+    stream = first + repeated * (count - 1) + compressor.flush()
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    return stream, crc
+
+
+def raw_zip(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
+    """A ZIP written byte by byte: ``(name, deflated data, crc, declared size, method)``.
+
+    Whatever the declared size says, the data is what the member really inflates to: a sample
+    may lie about its size as a hostile file does.
+    """
+    import struct
+
+    out = io.BytesIO()
+    central = io.BytesIO()
+    for name, data, crc, declared, method in members:
+        encoded = name.encode()
+        offset = out.tell()
+        out.write(
+            struct.pack(
+                "<4sHHHHHIIIHH",
+                b"PK\x03\x04",
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                declared,
+                len(encoded),
+                0,
+            )
+            + encoded
+            + data
+        )
+        central.write(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                declared,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
+    start = out.tell()
+    directory = central.getvalue()
+    out.write(directory)
+    out.write(
+        struct.pack(
+            "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), start, 0
+        )
+    )
+    return out.getvalue()
+
+
+def stored(name: str, data: bytes) -> tuple[str, bytes, int, int, int]:
+    import zlib
+
+    return (name, data, zlib.crc32(data), len(data), 0)
+
+
+def xlsx_expanding_to(size: int, *, declared: int | None = None) -> bytes:
+    """An XLSX (the parts Excel needs) whose one sheet really inflates to ``size`` zero bytes;
+    its headers declare ``declared`` bytes (default: the truth)."""
+    stream, crc = deflated_zeros(size)
+    content_types = _CONTENT_TYPES.format(
+        part="xl/workbook.xml",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    ).encode()
+    return raw_zip(
+        [
+            stored("[Content_Types].xml", content_types),
+            stored("xl/workbook.xml", b'<?xml version="1.0"?><workbook/>'),
+            ("xl/worksheets/sheet1.xml", stream, crc, size if declared is None else declared, 8),
+        ]
+    )

@@ -86,10 +86,13 @@ def test_empty_file_is_refused():
 
 
 def _pdf_of_size(size: int) -> bytes:
-    base = pdf_bytes()
-    # Padding in a comment before the trailer keeps the file a PDF ending with %%EOF.
-    head, tail = base[:-6], base[-6:]
-    return head + b"%" + b"x" * (size - len(base) - 2) + b"\n" + tail
+    # Padding in a comment after the header keeps the file a PDF that pypdf reads.
+    padding = size - len(pdf_bytes())
+    content = pdf_bytes(padding=padding)
+    while len(content) != size:  # the offsets in the cross-reference table grew longer
+        padding -= len(content) - size
+        content = pdf_bytes(padding=padding)
+    return content
 
 
 @override_settings(GUICHET={"UPLOAD_MAX_BYTES": 1 * MB})

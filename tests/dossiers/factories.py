@@ -59,11 +59,10 @@ def reviewer(*, role: str = "reviewer", arrondissements: tuple[str, ...] = (), *
 
 
 def pdf_bytes() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    """A real one-page PDF (uploads are parsed: a header and %%EOF around nothing is refused)."""
+    from tests.documents.samples import pdf_bytes as one_page_pdf
+
+    return one_page_pdf()
 
 
 def pdf_upload(name: str = "devis-signe.pdf") -> SimpleUploadedFile:
