@@ -241,7 +241,7 @@ class ProfileForm(CollectivityMixin, forms.ModelForm):
         ]:
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
-        self.fields["phone"].label = "Téléphone professionnel (facultatif)"
+        self.fields["phone"].label = "Téléphone professionnel"
         self.fields["phone"].max_length = 30
         for field in self.fields.values():
             if getattr(field, "max_length", None):
@@ -402,8 +402,8 @@ class AgentProfileForm(forms.ModelForm):
         ]:
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
-        self.fields["function"].label = "Fonction (facultatif)"
-        self.fields["phone"].label = "Téléphone professionnel (facultatif)"
+        self.fields["function"].label = "Fonction"
+        self.fields["phone"].label = "Téléphone professionnel"
         self.fields["phone"].max_length = 30
         for field in self.fields.values():
             if getattr(field, "max_length", None):
