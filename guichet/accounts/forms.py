@@ -16,7 +16,7 @@ from guichet.notifications import send_email
 
 from . import history, services, throttling
 from .models import AccountEvent, Collectivity, User
-from .services import RESEND_EVERY
+from .services import PROFILE_FIELDS, RESEND_EVERY, profile_snapshot
 
 MAX_NAME = 150
 
@@ -211,18 +211,6 @@ class SignUpForm(CollectivityMixin):
         user.set_collectivity(c.kind, c.code, c.name, c.vintage)
         user.set_password(d["password1"])
         return user
-
-
-PROFILE_FIELDS = ["first_name", "last_name", "function", "phone"]
-
-
-def profile_snapshot(user: User) -> dict[str, str]:
-    """What the account's history compares before and after a profile change."""
-    c = user.collectivity
-    return {
-        **{name: getattr(user, name) for name in PROFILE_FIELDS},
-        "collectivity": f"{c.name} ({c.ref})" if c is not None else "",
-    }
 
 
 class ProfileForm(CollectivityMixin, forms.ModelForm):

@@ -183,10 +183,22 @@ def sign_up(request: HttpRequest, form: Any) -> None:
             send_account_exists_email(request, existing)
 
 
-def save_profile(form: Any, actor: User) -> User:
-    """Save a valid ``ProfileForm`` and record what changed in the account's history."""
-    from .forms import PROFILE_FIELDS, profile_snapshot
+PROFILE_FIELDS = ["first_name", "last_name", "function", "phone"]
 
+
+def profile_snapshot(user: User) -> dict[str, str]:
+    """What the account's history compares before and after a profile change (the forms take
+    it when they are made, ``save_profile`` after saving)."""
+    c = user.collectivity
+    return {
+        **{name: getattr(user, name) for name in PROFILE_FIELDS},
+        "collectivity": f"{c.name} ({c.ref})" if c is not None else "",
+    }
+
+
+def save_profile(form: Any, actor: User) -> User:
+    """Save a valid ``ProfileForm`` or ``AgentProfileForm`` and record what changed in the
+    account's history."""
     with transaction.atomic():
         user = form.save()
         before, after = form.before, profile_snapshot(user)

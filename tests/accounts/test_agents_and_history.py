@@ -158,3 +158,36 @@ def test_the_history_is_read_only_in_the_admin(client, agent, frozen):  # noqa: 
     response = client.post(f"/admin/accounts/accountevent/{event.pk}/change/", {"action": "x"})
     assert response.status_code == 403
     assert client.post(f"/admin/accounts/accountevent/{event.pk}/delete/").status_code == 403
+
+
+def test_an_agent_already_signed_in_is_sent_to_instruction(client, state_agent):
+    give_role(state_agent, Role.REVIEWER)
+    client.force_login(state_agent)
+    assert client.get(LOGIN).url == "/instruction/"
+
+
+def test_a_password_changed_in_the_admin_is_recorded_with_its_actor(client, agent, frozen):  # noqa: F811
+    staff = User.objects.create_superuser(
+        "admin@puy-de-dome.gouv.fr", GOOD_PASSWORD, first_name="Ada", last_name="Admin"
+    )
+    helpers.give_totp(staff)
+    client.post(LOGIN, {"username": staff.email, "password": GOOD_PASSWORD})
+    client.post(CODE, {"code": helpers.code_at(NOW)})
+    new = "Nouveau-Billom-2027!"
+    response = client.post(
+        f"/admin/accounts/user/{agent.pk}/password/", {"password1": new, "password2": new}
+    )
+    assert response.status_code == 302
+    [event] = AccountEvent.objects.filter(subject=agent)
+    assert event.action == AccountEvent.Action.PASSWORD_CHANGED
+    assert event.actor == staff and event.actor_label == "Ada Admin <admin@puy-de-dome.gouv.fr>"
+    assert "par Ada Admin" in text(_account_page(agent))
+
+
+def _account_page(user):
+    from django.test import Client
+
+    other = Client()
+    user.refresh_from_db()  # its password changed: the session keeps the new hash
+    other.force_login(user)
+    return other.get("/compte/")
