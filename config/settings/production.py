@@ -24,6 +24,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 # Errors of requests to standard error, which gunicorn and systemd keep.
 LOGGING["loggers"] = {"django.request": {"handlers": ["console"], "level": "ERROR"}}  # noqa: F405
 
+# Set in base.py from the environment, repeated here for the operator:
+# - GUICHET_ADMIN=0 removes the Django admin (/admin/) altogether. When on, it is reached only
+#   through the site's sign-in, by staff accounts whose second factor was verified.
+# - REDIS_URL (redis://host:6379/0) puts the cache on Redis; without it the cache is the database
+#   (table made by `manage.py migrate`). Either way every worker shares the sign-in delay's counts.
+# - GUICHET_TRUSTED_PROXIES: how many reverse proxies append to X-Forwarded-For (0: none, only
+#   REMOTE_ADDR is believed). 1 behind a single nginx or load balancer.
+
 # E-mail through SMTP, configured by the environment.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

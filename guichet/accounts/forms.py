@@ -7,13 +7,16 @@ import re
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from guichet.notifications import send_email
 
-from . import services, throttling
-from .models import Collectivity, User
+from . import history, services, throttling
+from .models import AccountEvent, Collectivity, User
+from .services import PROFILE_FIELDS, RESEND_EVERY, profile_snapshot
 
 MAX_NAME = 150
 
@@ -226,13 +229,14 @@ class ProfileForm(CollectivityMixin, forms.ModelForm):
         ]:
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
-        self.fields["phone"].label = "Téléphone professionnel (facultatif)"
+        self.fields["phone"].label = "Téléphone professionnel"
         self.fields["phone"].max_length = 30
         for field in self.fields.values():
             if getattr(field, "max_length", None):
                 field.error_messages["max_length"] = (
                     f"{field.label} : {field.max_length} caractères au plus."
                 )
+        self.before = profile_snapshot(self.instance)
         current = self.instance.collectivity
         if current is not None and not self.is_bound:
             self.initial.setdefault("collectivity_q", current.name)
@@ -332,8 +336,11 @@ class ResetForm(PasswordResetForm):
 
     def get_users(self, email):
         # Unlike Django's, accounts without a usable password (made through ProConnect) may set
-        # one: the link proves the address.
-        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+        # one: the link proves the address. One e-mail a minute per address at most, whoever
+        # asks (the page says the same either way).
+        for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
+            if cache.add(f"accounts:reset-sent:{user.pk}", True, RESEND_EVERY):
+                yield user
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email,
                   to_email, html_email_template_name=None):  # fmt: skip
@@ -358,4 +365,39 @@ class NewPasswordForm(SetPasswordForm):
         # Following the link proved the address: an unconfirmed account becomes confirmed.
         if self.user.email_confirmed_at is None:
             self.user.email_confirmed_at = timezone.now()
-        return super().save(commit)
+        if not commit:
+            return super().save(commit)
+        with transaction.atomic():
+            user = super().save(commit)
+            history.record(user, user, AccountEvent.Action.PASSWORD_RESET)
+        return user
+
+
+class AgentProfileForm(forms.ModelForm):
+    """« Mon compte » of an agent of the State (a role on a call, or staff): no collectivité, their
+    service is shown instead (``services.agent_services``)."""
+
+    class Meta:
+        model = User
+        fields = PROFILE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before = profile_snapshot(self.instance)
+        for name, message in [
+            ("first_name", "Indiquez votre prénom."),
+            ("last_name", "Indiquez votre nom."),
+        ]:
+            self.fields[name].required = True
+            self.fields[name].error_messages["required"] = message
+        self.fields["function"].label = "Fonction"
+        self.fields["phone"].label = "Téléphone professionnel"
+        self.fields["phone"].max_length = 30
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = (
+                    f"{field.label} : {field.max_length} caractères au plus."
+                )
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data.get("phone", ""))

@@ -1,22 +1,30 @@
-"""Account services: confirmation links, account e-mails, the declared collectivité."""
+"""Account services: sign-up, confirmation links, account e-mails, the profile and the declared
+collectivité, the services an agent belongs to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from guichet.notifications import send_email
 from guichet.territories import services as territories
-from guichet.territories.models import Commune, Epci
+from guichet.territories.models import Arrondissement, Commune, Epci
 from guichet.territories.text import normalize_name
 
-from .models import Collectivity, User
+from . import history
+from .models import AccountEvent, Collectivity, User
 
 COLLECTIVITY_KINDS = {"commune", "epci", "metropole", "departement", "region"}
+
+RESEND_EVERY = 60  # seconds between two e-mails of one kind to one address
 
 CONFIRMATION_SALT = "guichet.accounts.confirm-email"
 CONFIRMATION_DAYS = 3
@@ -152,3 +160,102 @@ def collectivity_by_siren(siren: str, vintage: str) -> Collectivity | None:
     if commune is not None:
         return Collectivity("commune", commune.insee_code, commune.name, vintage)
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Sign-up and the profile
+
+
+def sign_up(request: HttpRequest, form: Any) -> None:
+    """A new account from a valid ``SignUpForm``, or, for an address that has one, an e-mail to
+    its owner. Both paths hash the password typed, so that the answer takes the same time and
+    does not tell whether the address has an account."""
+    existing = form.existing_user
+    with transaction.atomic():
+        if existing is None:
+            user = form.build_user()  # hashes the password
+            user.terms_accepted_at = timezone.now()
+            user.save()
+            send_confirmation_email(request, user)
+            return
+        make_password(form.cleaned_data["password1"])  # the same work as for a new account
+        if cache.add(f"accounts:exists-sent:{existing.pk}", True, RESEND_EVERY):
+            send_account_exists_email(request, existing)
+
+
+PROFILE_FIELDS = ["first_name", "last_name", "function", "phone"]
+
+
+def profile_snapshot(user: User) -> dict[str, str]:
+    """What the account's history compares before and after a profile change (the forms take
+    it when they are made, ``save_profile`` after saving)."""
+    c = user.collectivity
+    return {
+        **{name: getattr(user, name) for name in PROFILE_FIELDS},
+        "collectivity": f"{c.name} ({c.ref})" if c is not None else "",
+    }
+
+
+def save_profile(form: Any, actor: User) -> User:
+    """Save a valid ``ProfileForm`` or ``AgentProfileForm`` and record what changed in the
+    account's history."""
+    with transaction.atomic():
+        user = form.save()
+        before, after = form.before, profile_snapshot(user)
+        changed = [name for name in PROFILE_FIELDS if before[name] != after[name]]
+        if changed:
+            history.record(
+                user,
+                actor,
+                AccountEvent.Action.PROFILE_CHANGED,
+                before={name: before[name] for name in changed},
+                after={name: after[name] for name in changed},
+            )
+        if before["collectivity"] != after["collectivity"]:
+            history.record(
+                user,
+                actor,
+                AccountEvent.Action.COLLECTIVITY_CHANGED,
+                before={"collectivity": before["collectivity"]},
+                after={"collectivity": after["collectivity"]},
+            )
+    return user
+
+
+# --------------------------------------------------------------------------------------------
+# The services an agent of the State belongs to
+
+
+@dataclass(frozen=True)
+class AgentService:
+    """One role of an agent, as « Mon compte » shows it: the call's service (the préfecture),
+    the call, the role, and the arrondissements a reviewer covers (empty: the whole call)."""
+
+    service: str
+    call_title: str
+    role: str
+    arrondissements: list[str]
+
+
+def is_agent(user: User) -> bool:
+    """An agent of the State: a role on a call, or a staff account. They declare no collectivité."""
+    return bool(user.is_staff) or user.agent_roles.exists()
+
+
+def agent_services(user: User) -> list[AgentService]:
+    services = []
+    for role in user.agent_roles.select_related("call").order_by("call__title", "role"):
+        names = dict(
+            Arrondissement.objects.filter(
+                vintage=role.call.reference_vintage, code__in=role.arrondissements or []
+            ).values_list("code", "name")
+        )
+        services.append(
+            AgentService(
+                service=role.call.service,
+                call_title=role.call.title,
+                role=role.get_role_display(),
+                arrondissements=[names.get(code, code) for code in role.arrondissements or []],
+            )
+        )
+    return services

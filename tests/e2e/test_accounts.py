@@ -63,3 +63,66 @@ def test_sign_up_confirm_sign_in_sign_out(committed_db, page):
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
     expect(page.get_by_role("link", name="Mes dossiers")).to_have_count(0)
+
+
+MANAGER_PASSWORD = "Gestion-Appel-63-FITN7!"
+
+
+def test_a_manager_sets_up_two_factors_reaches_the_admin_then_signs_in_with_a_recovery_code(
+    committed_db, page
+):
+    """A programme manager with admin rights: /admin/ sends to the site's sign-in, then to the
+    set-up (QR code, key), the recovery codes shown once, the admin; later a recovery code
+    replaces the application's code, and the manager lands on « Instruction »."""
+    import base64
+
+    from django.utils import timezone
+
+    from guichet import clock
+    from guichet.accounts.models import User
+    from guichet.calls.models import Call
+    from guichet.review.models import AgentRole, Role
+    from tests.accounts.two_factor_helpers import code_at
+
+    manager = User.objects.create_user(
+        f"gestion-{uuid.uuid4().hex[:6]}@puy-de-dome.gouv.fr",
+        MANAGER_PASSWORD,
+        first_name="Marie",
+        last_name="Gestionnaire",
+        email_confirmed_at=timezone.now(),
+        is_staff=True,
+        is_superuser=True,
+    )
+    AgentRole.objects.create(
+        user=manager, call=Call.objects.get(slug="fitn7-axe3-puy-de-dome-2021"), role=Role.MANAGER
+    )
+
+    page.goto("/admin/")
+    expect(page.get_by_role("heading", name="Se connecter", level=1)).to_be_visible()
+    page.get_by_label("Adresse électronique").fill(manager.email)
+    page.locator("#id_password").fill(MANAGER_PASSWORD)
+    page.get_by_role("button", name="Se connecter", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Double authentification", level=1)).to_be_visible()
+    expect(page.locator("#totp-qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8)).hex()
+    page.get_by_label("Code de vérification").fill(code_at(clock.now(), key=key))
+    page.get_by_role("button", name="Activer la double authentification").click()
+
+    expect(page.get_by_role("heading", name="Vos codes de secours", level=1)).to_be_visible()
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    page.get_by_role("link", name=re.compile("J’ai noté mes codes de secours")).click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+    page.goto("/compte/")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.goto("/compte/connexion/")
+    page.get_by_label("Adresse électronique").fill(manager.email)
+    page.locator("#id_password").fill(MANAGER_PASSWORD)
+    page.get_by_role("button", name="Se connecter", exact=True).click()
+    page.get_by_label("Code de vérification").fill(codes[0])
+    page.get_by_role("button", name="Valider").click()
+    expect(page).to_have_url(re.compile(r"/instruction/"))
+    expect(page.get_by_text("il vous en reste 9")).to_be_visible()

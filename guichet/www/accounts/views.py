@@ -14,14 +14,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guichet.accounts import proconnect, services, throttling, two_factor
+from guichet.accounts import history, proconnect, services, throttling, two_factor
 from guichet.accounts.forms import (
+    AgentProfileForm,
     EmailForm,
     LoginForm,
     NewPasswordForm,
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 SIGNUP_EMAIL = "accounts:signup-email"
 PROCONNECT_FLOW = "accounts:proconnect-flow"
 PROCONNECT_ID_TOKEN = "accounts:proconnect-id-token"
-RESEND_EVERY = 60  # seconds between two confirmation e-mails to one address
+RESEND_EVERY = services.RESEND_EVERY
 
 
 def _page(title: str, **extra):
@@ -52,10 +53,6 @@ def _page(title: str, **extra):
         "password_rules": f"{RULE_TEXT} Ni votre adresse électronique, ni votre nom.",
         **extra,
     }
-
-
-def _safe_next(request: HttpRequest, value: str | None) -> str:
-    return safe_next(request, value) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _send_confirmation_throttled(request: HttpRequest, user: User) -> None:
@@ -75,17 +72,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        existing = form.existing_user
-        with transaction.atomic():
-            if existing is None:
-                user = form.build_user()
-                user.terms_accepted_at = timezone.now()
-                user.save()
-                services.send_confirmation_email(request, user)
-            elif cache.add(f"accounts:exists-sent:{existing.pk}", True, RESEND_EVERY):
-                # The same page as for a new account: the screen does not tell whether the
-                # address has an account; its owner is told by e-mail.
-                services.send_account_exists_email(request, existing)
+        services.sign_up(request, form)
         request.session[SIGNUP_EMAIL] = form.cleaned_data["email"]
         return redirect("accounts:signup-done")
     return render(
@@ -163,8 +150,7 @@ class LoginView(auth_views.LoginView):
         return safe_next(self.request, super().get_redirect_url())
 
     def get_default_redirect_url(self):
-        user = getattr(self, "signing_in", None)
-        return landing_url(user) if user is not None else super().get_default_redirect_url()
+        return landing_url(getattr(self, "signing_in", None) or self.request.user)
 
     def form_valid(self, form):
         # Two-factor authentication (guichet.accounts.two_factor): an account with an
@@ -258,12 +244,17 @@ def complete_profile(request: HttpRequest) -> HttpResponse:
 
 
 def _profile(request: HttpRequest, completing: bool) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    user: User = request.user  # type: ignore[assignment]
+    agent = services.is_agent(user)
+    if agent:
+        form = AgentProfileForm(request.POST or None, instance=user)
+    else:
+        form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_profile(form, actor=user)
         if completing:
             messages.success(request, "Votre profil est complet. Bienvenue !")
-            return redirect(_safe_next(request, request.POST.get("next")))
+            return redirect(safe_next(request, request.POST.get("next")) or landing_url(user))
         messages.success(request, "Vos informations sont enregistrées.")
         return redirect("accounts:account")
     title = "Complétez votre profil" if completing else "Mon compte"
@@ -274,8 +265,11 @@ def _profile(request: HttpRequest, completing: bool) -> HttpResponse:
             title,
             form=form,
             completing=completing,
-            vintage=form.vintage,
-            next=request.POST.get("next") or request.GET.get("next", ""),
+            agent=agent,
+            agent_services=services.agent_services(user) if agent else [],
+            vintage=getattr(form, "vintage", ""),
+            next=safe_next(request, request.POST.get("next") or request.GET.get("next")),
+            events=history.recent(user),
         ),
     )
 
