@@ -8,11 +8,45 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY doit être défini en production.")
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = 31536000
+
+# --- HTTPS and security headers (``manage.py check --deploy`` is clean with these defaults) ---
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in _TRUE
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto: https`` → ``("HTTP_X_FORWARDED_PROTO", "https")``; empty → None."""
+    if not value.strip():
+        return None
+    header, sep, expected = value.partition(":")
+    if not sep or not header.strip() or not expected.strip():
+        raise ImproperlyConfigured(
+            "GUICHET_PROXY_SSL_HEADER s’écrit « En-tête: valeur », par exemple "
+            "« X-Forwarded-Proto: https », ou vide si aucun proxy ne termine le TLS."
+        )
+    return ("HTTP_" + header.strip().upper().replace("-", "_"), expected.strip())
+
+
+# The header by which the reverse proxy says the request came in over HTTPS. The proxy must set
+# it on every request (and drop any value sent by the client); empty when Django faces the
+# network itself.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    os.environ.get("GUICHET_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")
+)
+SECURE_SSL_REDIRECT = _flag("GUICHET_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("GUICHET_HSTS_SECONDS", "31536000"))  # one year
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("GUICHET_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("GUICHET_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
 
 # ---------------------------------------------------------------- server (gunicorn, whitenoise)
 # gunicorn (config/gunicorn.py) serves the application behind the reverse proxy; whitenoise
@@ -38,7 +72,6 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-_TRUE = ("1", "true", "yes", "on")
 EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "false").lower() in _TRUE  # implicit TLS (465)
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", str(not EMAIL_USE_SSL)).lower() in _TRUE  # STARTTLS
 if EMAIL_USE_TLS and EMAIL_USE_SSL:

@@ -171,6 +171,25 @@ def format_megabytes(size: int) -> str:
     return f"{text.replace('.', ',')} Mo"
 
 
+def format_size(size: int) -> str:
+    """A file's size in French units: ``512 octets``, ``12 Ko``, ``2,4 Mo`` (never « Kio »).
+
+    1 Ko is 1 024 bytes and 1 Mo 1 048 576, as the upload limit is counted; kilobytes are whole
+    (rounded up, so a small file never reads « 0 Ko »), megabytes have one decimal below 100.
+    """
+    if size < 1024:
+        return f"{size} octet" if size in (0, 1) else f"{size} octets"
+    if size < 1024 * 1024:
+        kilobytes = math.ceil(size / 1024)
+        if kilobytes < 1024:
+            return f"{kilobytes} Ko"
+    value = size / (1024 * 1024)
+    if value >= 100:
+        return f"{math.ceil(value)} Mo"
+    rounded = math.ceil(value * 10) / 10
+    return f"{rounded:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " Mo"
+
+
 def accepted_formats_text(kinds: Iterable[str] = ALL_KINDS) -> str:
     """``PDF, ODT, DOCX, ODS, XLSX, PNG, JPEG``: for help texts and messages."""
     return ", ".join(FORMATS_BY_KIND[k].label for k in kinds)
