@@ -56,7 +56,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "guichet.www.accounts.middleware.ManagerTotpMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: gives require_POST's and require_GET's empty 405 a French page.
+    "guichet.www.errors.MethodNotAllowedPage",
 ]
+# A refused CSRF token: a French page that does not read the request's body.
+CSRF_FAILURE_VIEW = "guichet.www.errors.csrf_failure"
 
 ROOT_URLCONF = "config.urls"
 AUTH_USER_MODEL = "accounts.User"

@@ -185,11 +185,3 @@ def collectivity_search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "public/accessibility.html", {"title": "Accessibilité"})
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", {"title": "Page introuvable"}, status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", {"title": "Erreur"}, status=500)
