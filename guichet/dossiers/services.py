@@ -368,7 +368,11 @@ def submit(dossier: Dossier, user: User) -> Dossier:
     as it is, without a second number nor a second receipt.
     """
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         actor = actor_for(user, locked)
         if actor is None:
             raise DossierNotFound
@@ -434,7 +438,11 @@ def _transition(
     dossier: Dossier, user: User, action: Action, summary: str, message: str = ""
 ) -> Dossier:
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         actor = actor_for(user, locked)
         if actor is None:
             raise DossierNotFound
@@ -470,7 +478,11 @@ def request_correction(dossier: Dossier, user: User, message: str) -> Dossier:
 
 def resubmit(dossier: Dossier, user: User) -> Dossier:
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         if locked.state == State.IN_REVIEW:
             return locked  # a second click
         found = [p for p in problems(locked, at=locked.submitted_at) if p.field != "submit"]
@@ -533,7 +545,9 @@ def accept_invitation(token: Any, user: User) -> Dossier:
     with transaction.atomic():
         try:
             invitation = (
-                Invitation.objects.select_for_update().select_related("dossier").get(token=token)
+                Invitation.objects.select_for_update(of=("self",))
+                .select_related("dossier")
+                .get(token=token)
             )
         except (Invitation.DoesNotExist, ValueError, TypeError, ValidationError):
             raise DossierNotFound from None
@@ -581,7 +595,11 @@ def _record_decision(
 ) -> Dossier:
     """An agent of the préfecture records the committee's decision (the committee has no account)."""
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
         if actor_for(user, locked) is not Actor.REVIEWER:
             raise DossierNotFound
         _apply(locked, user, action, Actor.COMMITTEE, summary, message)

@@ -90,6 +90,8 @@ class ScoreForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
+    """The opinion and the amount, neither chosen in advance: the maximum is shown as a hint."""
+
     kind = forms.ChoiceField(
         label="Avis de l’instructeur",
         choices=OpinionKind.choices,
@@ -111,6 +113,21 @@ class ProposalForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    without_scores = forms.BooleanField(
+        label="Je propose ce dossier sans notation",
+        required=False,
+        help_text="Aucun instructeur n’a encore rempli toute la grille de notation.",
+    )
+
+    def __init__(self, *args: Any, unscored: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only a dossier nobody has fully scored asks for this confirmation.
+        if not unscored:
+            del self.fields["without_scores"]
+
+    @property
+    def asks_without_scores(self) -> bool:
+        return "without_scores" in self.fields
 
 
 def _parse_population(text: str) -> int:
