@@ -205,6 +205,29 @@ def test_a_dossier_waiting_for_corrections_has_no_scoring_form(client, submitted
     assert response.status_code == 422 and "ne se note pas" in response.content.decode()
 
 
+def test_each_mark_of_the_form_says_what_it_means(client, submitted):
+    client.force_login(reviewer())
+    html = page_of(client, submitted)
+    form = html[html.index('id="score-form"') :]
+    assert re.search(
+        r'for="id_daily_life_0">0<span class="fr-hint-text">Aucun effet sur les habitants', form
+    )
+    assert re.search(r'for="id_governance_3">3<span class="fr-hint-text">Un pilotage, un', form)
+
+
+def test_a_quote_shared_by_several_criteria_is_shown_once(client, submitted):
+    client.force_login(reviewer())
+    html = page_of(client, submitted)
+    form = html[
+        html.index('id="score-form"') : html.index("</form>", html.index('id="score-form"'))
+    ]
+    modulation = "Le taux de financement accordé par l&#x27;État pourra être modulé"
+    assert form.count(modulation) == 1  # five criteria rest on it
+    assert form.count("« Modulation du taux », cité plus haut.") == 4
+    impact = "La priorité est accordée aux projets ayant un effet sur la vie quotidienne"
+    assert form.count(impact) == 1  # two criteria, not next to each other
+
+
 # ---------------------------------------------------------------- opinion and proposal
 
 

@@ -114,7 +114,8 @@ def _score_form(dossier: Dossier, user: Any, data: Any = None) -> ScoreForm:
     for s in dossier.scores.filter(reviewer=user):
         initial[s.criterion] = str(s.value)
         initial[f"{s.criterion}_comment"] = s.comment
-    return ScoreForm(dossier.call.rules.scoring, data, initial=initial)
+    rules = dossier.call.rules
+    return ScoreForm(rules.scoring, data, initial=initial, quotes=rules.rules)
 
 
 def _score_table(dossier: Dossier) -> dict[str, Any]:
