@@ -199,27 +199,29 @@ def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Deci
 
 
 def propose(
-    dossier: Dossier, user: User, *, kind: str, amount: Decimal, justification: str
+    dossier: Dossier,
+    user: User,
+    *,
+    kind: str,
+    amount: Decimal,
+    justification: str,
+    without_scores: bool = False,
 ) -> Opinion:
     """The reviewer's opinion and proposed amount; the dossier goes to the committee.
 
     The amount is never above the maximum the rules allow (recomputed now), and a lower amount
-    needs a justification (modulation).
+    needs a justification (modulation). A dossier that no reviewer has fully scored is proposed
+    only when ``without_scores`` says so (the reviewer ticked « sans notation »).
+
+    The opinion, the dossier's amount and its state change are one transaction on the locked
+    dossier: a second reviewer proposing at the same moment waits, then finds the dossier
+    proposed and is refused; the same reviewer's second identical click gets the first opinion
+    back instead of a second one.
     """
     _require(user, Do.PROPOSE, dossier)
     if kind not in OpinionKind.values:
         raise ReviewRefused("Choisissez un avis : favorable, réservé ou défavorable.", "kind")
-    verdict = dossiers.verdict(dossier)
-    maximum = verdict.amount
-    if not verdict.eligible and kind == OpinionKind.FAVOURABLE:
-        raise ReviewRefused(
-            "Un dossier qui ne respecte pas les règles de l’appel ne peut recevoir un avis favorable.",
-            "kind",
-        )
-    try:
-        modulate(maximum, amount, justification)
-    except ModulationError as exc:
-        raise ReviewRefused(str(exc), "justification" if amount <= maximum else "amount") from None
+    justification = justification.strip()
     with transaction.atomic():
         locked = (
             Dossier.objects.select_for_update(of=("self",))
@@ -227,21 +229,64 @@ def propose(
             .get(pk=dossier.pk)
         )
         if locked.state != State.IN_REVIEW:
+            repeated = _same_latest_opinion(locked, user, kind, amount, justification)
+            if repeated is not None:
+                return repeated
             raise ReviewRefused(
-                f"Seul un dossier en instruction peut être proposé au comité (état : « {locked.state_label} »)."
+                "Seul un dossier en instruction peut être proposé au comité "
+                f"(état : « {locked.state_label} »)."
+            )
+        verdict = dossiers.verdict(locked)
+        maximum = verdict.amount
+        if not verdict.eligible and kind == OpinionKind.FAVOURABLE:
+            raise ReviewRefused(
+                "Un dossier qui ne respecte pas les règles de l’appel ne peut recevoir un avis "
+                "favorable.",
+                "kind",
+            )
+        try:
+            modulate(maximum, amount, justification)
+        except ModulationError as exc:
+            field = "justification" if amount <= maximum else "amount"
+            raise ReviewRefused(str(exc), field) from None
+        if locked.score_average is None and not without_scores:
+            raise ReviewRefused(
+                "Aucun instructeur n’a encore rempli toute la grille de notation : notez le "
+                "dossier, ou cochez « Je propose ce dossier sans notation ».",
+                "without_scores",
             )
         opinion = Opinion.objects.create(
             dossier=locked, reviewer=user, kind=kind, proposed_amount=amount, maximum_amount=maximum,
-            justification=justification.strip(),
+            justification=justification,
         )  # fmt: skip
         locked.opinion, locked.proposed_amount = kind, amount
         locked.save(update_fields=["opinion", "proposed_amount", "saved_at"])
-    message = f"Avis {opinion.get_kind_display().lower()}, montant proposé {format_euros(amount)}"
-    if justification.strip():
-        message += f" : {justification.strip()}"
-    dossiers.propose(dossier, user, message)
+        message = (
+            f"Avis {opinion.get_kind_display().lower()}, montant proposé {format_euros(amount)}"
+        )
+        if locked.score_average is None:
+            message += " (sans notation complète)"
+        if justification:
+            message += f" : {justification}"
+        dossiers.propose(locked, user, message)
     dossier.refresh_from_db()
     return opinion
+
+
+def _same_latest_opinion(
+    dossier: Dossier, user: User, kind: str, amount: Decimal, justification: str
+) -> Opinion | None:
+    """The opinion this request repeats (a double click), if the dossier's latest one is it."""
+    latest = dossier.opinions.order_by("-given_at", "-id").first()
+    if (
+        dossier.state == State.PROPOSED
+        and latest is not None
+        and latest.reviewer_id == user.pk
+        and (latest.kind, latest.proposed_amount, latest.justification)
+        == (kind, amount, justification)
+    ):
+        return latest
+    return None
 
 
 # ---------------------------------------------------------------- notes and population

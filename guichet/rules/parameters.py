@@ -118,11 +118,19 @@ class EnvelopeRule:
 
 @dataclass(frozen=True)
 class Criterion:
+    """One criterion of the scoring grid; ``levels`` gives the meaning of each mark of the scale,
+    from the lowest (``levels[0]`` is the meaning of ``scale_min``)."""
+
     code: str
     label: str
     weight: Decimal
     rule: str | None = None
     help: str = ""
+    levels: tuple[str, ...] = ()
+
+    def level_choices(self, scale_min: int) -> tuple[tuple[int, str], ...]:
+        """(mark, meaning) for each mark of the scale."""
+        return tuple((scale_min + i, text) for i, text in enumerate(self.levels))
 
 
 @dataclass(frozen=True)
@@ -309,7 +317,36 @@ def _category(item: Any, path: str) -> Category:
     )
 
 
-def _criterion(item: Any, path: str) -> Criterion:
+def _levels(value: Any, path: str, lo: int, hi: int) -> tuple[str, ...]:
+    """The meaning of each mark from ``lo`` to ``hi``: ``{0: ..., 1: ..., ...}``, none missing."""
+    m = _mapping(value, path)
+    by_mark: dict[int, Any] = {}
+    for key, text in m.items():
+        mark = key if isinstance(key, int) and not isinstance(key, bool) else None
+        if (
+            mark is None
+            and isinstance(key, str)
+            and key.strip().isascii()
+            and key.strip().isdigit()
+        ):
+            mark = int(key)
+        if mark is None or not lo <= mark <= hi:
+            raise DefinitionError(
+                _at(path, str(key)), f"niveau inconnu : les notes vont de {lo} à {hi}."
+            )
+        by_mark[mark] = text
+    texts = []
+    for mark in range(lo, hi + 1):
+        if mark not in by_mark or by_mark[mark] is None:
+            raise DefinitionError(_at(path, str(mark)), f"le sens de la note {mark} manque.")
+        text = by_mark[mark]
+        if not isinstance(text, str) or not text.strip():
+            raise DefinitionError(_at(path, str(mark)), "doit être un texte non vide.")
+        texts.append(" ".join(text.split()))
+    return tuple(texts)
+
+
+def _criterion(item: Any, path: str, lo: int, hi: int) -> Criterion:
     m = _mapping(item, path)
     rule = m.get("rule")
     if rule is not None and rule not in RULE_IDS:
@@ -321,6 +358,7 @@ def _criterion(item: Any, path: str) -> Criterion:
         weight=weight,
         rule=rule,
         help=str(m.get("help") or ""),
+        levels=_levels(_required(m, "levels", path), _at(path, "levels"), lo, hi),
     )
 
 
@@ -331,7 +369,7 @@ def _scoring(value: Any, path: str) -> ScoringGrid:
     hi = _int(_required(scale, "max", _at(path, "scale")), _at(path, "scale.max"), minimum=1)
     if hi <= lo:
         raise DefinitionError(_at(path, "scale.max"), "doit être supérieur à scale.min.")
-    criteria = _items(m, "criteria", path, _criterion)
+    criteria = _items(m, "criteria", path, lambda item, at: _criterion(item, at, lo, hi))
     codes = [c.code for c in criteria]
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:

@@ -136,6 +136,27 @@ def test_fund_axes_add_up():
             "weight: trois",
         ),
         ("  ENGAGEMENT:\n", "  ENGAGEMENT-X:\n", "rules.ENGAGEMENT-X", "inconnue", "ENGAGEMENT-X:"),
+        (
+            "        2: Effet concret sur un service",
+            "        # Effet concret sur un service",
+            "scoring.criteria[0].levels.2",
+            "le sens de la note 2 manque",
+            "      levels:",
+        ),
+        (
+            "        3: Effet concret et mesurable",
+            "        4: Effet concret et mesurable",
+            "scoring.criteria[0].levels.4",
+            "les notes vont de 0 à 3",
+            "        4: Effet concret",
+        ),
+        (
+            "        0: Aucune démarche participative.",
+            "        0: ''",
+            "scoring.criteria[1].levels.0",
+            "texte non vide",
+            "        0: ''",
+        ),
     ],
 )
 def test_a_mistake_is_refused_with_file_line_and_field(calls_dir, old, new, field, words, anchor):
@@ -212,3 +233,29 @@ def test_a_new_departement_needs_no_code(calls_dir):
     )
     r = load_call_file(calls_dir / "fitn7-axe3-ain-2021.yaml", today=TODAY).rules
     assert r.departement == "01" and r.total_envelope == Decimal(297000)
+
+
+def test_a_criterion_without_levels_is_refused_at_the_criterion(calls_dir):
+    path = calls_dir / f"{PDD}.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      levels:\n", text.index("code: governance"))
+    end = text.index("    - code: pooling")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(CallDefinitionError) as caught:
+        load_call_file(path, today=TODAY)
+    assert caught.value.field == "scoring.criteria[5].levels"
+    assert "champ obligatoire manquant" in caught.value.message
+
+
+def test_each_level_of_each_criterion_has_its_meaning():
+    call = next(c for c in load_all_calls(today=TODAY) if c.rules.slug == PDD)
+    grid = call.rules.scoring
+    for criterion in grid.criteria:
+        choices = criterion.level_choices(grid.scale_min)
+        assert [mark for mark, _ in choices] == [0, 1, 2, 3], criterion.code
+        assert all(text.strip() for _, text in choices)
+    daily_life = grid.criteria[0].level_choices(grid.scale_min)
+    assert daily_life[0] == (
+        0,
+        "Aucun effet sur les habitants ni sur leur relation avec la collectivité.",
+    )

@@ -113,10 +113,11 @@ def test_a_reviewer_of_another_arrondissement_does_not_see_the_dossier(submitted
 # ---------------------------------------------------------------- opinion and proposal
 
 
-def propose(dossier, amount, justification="", kind="favourable", user=None):
+def propose(dossier, amount, justification="", kind="favourable", user=None, without_scores=True):
     return review.propose(
-        dossier, user or reviewer(), kind=kind, amount=Decimal(amount), justification=justification
-    )
+        dossier, user or reviewer(), kind=kind, amount=Decimal(amount),
+        justification=justification, without_scores=without_scores,
+    )  # fmt: skip
 
 
 def test_an_amount_above_the_maximum_is_refused_at_the_amount(in_review):
@@ -180,6 +181,47 @@ def test_only_a_dossier_in_review_is_proposed(submitted):
     with pytest.raises(ReviewRefused, match="Proposé au comité"):
         propose(submitted, "5000")
     assert Opinion.objects.count() == 1
+
+
+def test_an_unscored_dossier_needs_the_reviewers_confirmation(in_review):
+    with pytest.raises(ReviewRefused) as exc:
+        propose(in_review, "5000", without_scores=False)
+    assert exc.value.field == "without_scores" and "sans notation" in str(exc.value)
+    in_review.refresh_from_db()
+    assert in_review.state == State.IN_REVIEW and not Opinion.objects.exists()
+
+
+def test_a_partly_scored_dossier_still_needs_the_confirmation(in_review):
+    instructor = reviewer()
+    review.score(in_review, instructor, {"innovation": ScoreInput(3)})
+    with pytest.raises(ReviewRefused, match="sans notation"):
+        propose(in_review, "5000", user=instructor, without_scores=False)
+
+
+def test_a_fully_scored_dossier_is_proposed_without_confirmation(in_review):
+    instructor = reviewer()
+    review.score(in_review, instructor, full_marks(in_review))
+    opinion = propose(in_review, "5000", user=instructor, without_scores=False)
+    in_review.refresh_from_db()
+    assert in_review.state == State.PROPOSED and opinion.proposed_amount == Decimal("5000")
+
+
+def test_the_same_reviewers_repeated_proposal_returns_the_first_opinion(in_review):
+    instructor = reviewer()
+    first = propose(in_review, "4000", "Devis surévalué.", "reserved", user=instructor)
+    again = propose(in_review, "4000", "Devis surévalué.", "reserved", user=instructor)
+    assert again == first and Opinion.objects.count() == 1
+    assert in_review.events.filter(action="propose").count() == 1
+    with pytest.raises(ReviewRefused, match="Seul un dossier en instruction"):
+        propose(in_review, "3000", "Devis surévalué.", "reserved", user=instructor)
+
+
+def test_the_maximum_is_read_on_the_locked_dossier(in_review):
+    """A population corrected after the page was read: the proposal checks today's maximum."""
+    stale = type(in_review).objects.get(pk=in_review.pk)
+    review.correct_population(in_review, reviewer(), 5000, "Recensement complémentaire.")
+    opinion = propose(stale, "8000")
+    assert opinion.maximum_amount == Decimal("8000")
 
 
 # ---------------------------------------------------------------- population

@@ -131,7 +131,7 @@ def test_the_team_never_sees_the_prefectures_internal_work(client, submitted):
     review.correct_population(submitted, instructor, 4800, "Recensement complémentaire 2023.")
     review.propose(
         submitted, instructor, kind="reserved", amount=Decimal("4000"),
-        justification="Coût du logiciel surévalué de moitié.",
+        justification="Coût du logiciel surévalué de moitié.", without_scores=True,
     )  # fmt: skip
     client.force_login(submitted.memberships.get().user)
     page = client.get(reverse("applicant:dossier", args=[submitted.uuid])).content.decode()
@@ -155,7 +155,8 @@ def test_the_population_is_no_longer_corrected_once_proposed(submitted):
     instructor = reviewer()
     services.start_review(submitted, instructor)
     review.propose(
-        submitted, instructor, kind="favourable", amount=Decimal("5000"), justification=""
-    )
+        submitted, instructor, kind="favourable", amount=Decimal("5000"), justification="",
+        without_scores=True,
+    )  # fmt: skip
     with pytest.raises(review.ReviewRefused, match="ne se corrige plus"):
         review.correct_population(submitted, instructor, 6000, "Nouveau recensement.")

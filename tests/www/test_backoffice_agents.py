@@ -286,3 +286,29 @@ def test_remove_a_role_but_never_the_last_manager(client, call, manager):
     assert response.url == reverse("backoffice:dossiers")  # no longer a manager of the call
     assert not AgentRole.objects.filter(pk=own.pk).exists()
     assert AgentRole.objects.filter(pk=second.pk).exists()
+
+
+# ---------------------------------------------------------------- several arrondissements
+
+
+def test_the_invitation_offers_checkboxes_for_several_arrondissements(client, call, manager):
+    client.force_login(manager)
+    html = client.get(url("agent-invite", call)).content.decode()
+    boxes = re.findall(
+        r'<input type="(\w+)" id="id_arrondissements_\d+" name="arrondissements"', html
+    )
+    assert boxes == ["checkbox"] * 5  # Ambert, Clermont-Ferrand, Issoire, Riom, Thiers
+    assert re.search(r'<input type="checkbox" id="id_whole" name="whole"', html)
+    assert re.findall(r'<input type="(\w+)" id="id_role_\d+" name="role"', html) == ["radio"] * 4
+
+
+def test_the_edit_page_shows_every_arrondissement_of_the_reviewer_checked(client, call, manager):
+    reviewer_role = staff(call, Role.REVIEWER, ["631", "635"]).agent_roles.get()
+    client.force_login(manager)
+    html = client.get(url("agent-edit", call, reviewer_role.pk)).content.decode()
+    checked = re.findall(
+        r'<input type="checkbox" id="id_arrondissements_\d+" name="arrondissements" '
+        r'value="(\d+)" checked>',
+        html,
+    )
+    assert checked == ["631", "635"]

@@ -130,8 +130,9 @@ def test_a_population_correction_recomputes_the_flat_amount_and_is_recorded(clie
 def test_the_population_is_no_longer_corrected_once_proposed(client, in_review):
     instructor = reviewer()
     review.propose(
-        in_review, instructor, kind="favourable", amount=Decimal("5000"), justification=""
-    )
+        in_review, instructor, kind="favourable", amount=Decimal("5000"), justification="",
+        without_scores=True,
+    )  # fmt: skip
     client.force_login(instructor)
     assert 'action="' + url("population", in_review) not in page_of(client, in_review)
     response = client.post(
@@ -205,14 +206,83 @@ def test_a_dossier_waiting_for_corrections_has_no_scoring_form(client, submitted
     assert response.status_code == 422 and "ne se note pas" in response.content.decode()
 
 
+def test_each_mark_of_the_form_says_what_it_means(client, submitted):
+    client.force_login(reviewer())
+    html = page_of(client, submitted)
+    form = html[html.index('id="score-form"') :]
+    assert re.search(
+        r'for="id_daily_life_0">0<span class="fr-hint-text">Aucun effet sur les habitants', form
+    )
+    assert re.search(r'for="id_governance_3">3<span class="fr-hint-text">Un pilotage, un', form)
+
+
+def test_a_quote_shared_by_several_criteria_is_shown_once(client, submitted):
+    client.force_login(reviewer())
+    html = page_of(client, submitted)
+    form = html[
+        html.index('id="score-form"') : html.index("</form>", html.index('id="score-form"'))
+    ]
+    modulation = "Le taux de financement accordé par l&#x27;État pourra être modulé"
+    assert form.count(modulation) == 1  # five criteria rest on it
+    assert form.count("« Modulation du taux », cité plus haut.") == 4
+    impact = "La priorité est accordée aux projets ayant un effet sur la vie quotidienne"
+    assert form.count(impact) == 1  # two criteria, not next to each other
+
+
 # ---------------------------------------------------------------- opinion and proposal
 
 
-def test_the_proposal_form_is_prefilled_with_the_maximum(client, in_review, submitted):
+def test_nothing_is_chosen_in_advance_in_the_proposal_form(client, in_review):
     client.force_login(reviewer())
     html = page_of(client, in_review)
-    assert re.search(rf'name="amount" value="5{NBSP}000{NBSP}€"', html)
-    assert re.search(r'id="id_kind_0" name="kind" value="favourable" checked', html)
+    form = html[html.index('id="proposal-form"') :]
+    form = form[: form.index("</form>")]
+    assert re.search(r'name="amount" value=""', form)
+    assert f"Au plus 5{NBSP}000{NBSP}€" in form  # the maximum, as a hint
+    assert not re.search(r'name="kind" value="[a-z]+" checked', form)
+    assert 'name="without_scores"' in form and "Je propose ce dossier sans notation" in form
+
+
+def test_an_unscored_dossier_is_proposed_only_when_confirmed(client, in_review):
+    client.force_login(reviewer())
+    data = {"kind": "favourable", "amount": "5 000"}
+    response = client.post(url("propose", in_review), data)
+    assert response.status_code == 422
+    assert "cochez « Je propose ce dossier sans notation »" in error_at(
+        response.content.decode(), "without_scores"
+    )
+    in_review.refresh_from_db()
+    assert in_review.state == State.IN_REVIEW and not Opinion.objects.exists()
+    response = client.post(url("propose", in_review), data | {"without_scores": "on"})
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.state == State.PROPOSED
+    event = in_review.events.get(action="propose")
+    assert "sans notation complète" in event.message
+
+
+def test_a_fully_scored_dossier_asks_no_confirmation(client, in_review):
+    instructor = reviewer()
+    client.force_login(instructor)
+    client.post(url("score", in_review), all_marks(in_review))
+    html = page_of(client, in_review)
+    assert 'name="without_scores"' not in html
+    response = client.post(url("propose", in_review), {"kind": "favourable", "amount": "5000"})
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.state == State.PROPOSED
+    assert "sans notation" not in in_review.events.get(action="propose").message
+
+
+def test_a_double_click_on_propose_stores_one_opinion(client, in_review):
+    client.force_login(reviewer())
+    data = {"kind": "reserved", "amount": "4 000", "justification": "Devis surévalué."}
+    data |= {"without_scores": "on"}
+    first = client.post(url("propose", in_review), data)
+    second = client.post(url("propose", in_review), data)
+    assert first.status_code == second.status_code == 302
+    assert Opinion.objects.filter(dossier=in_review).count() == 1
+    assert in_review.events.filter(action="propose").count() == 1
 
 
 def test_the_proposal_is_only_offered_in_review(client, submitted):
@@ -251,6 +321,7 @@ def test_a_justified_lower_amount_goes_to_the_committee(client, in_review):
             "kind": "reserved",
             "amount": "3 500",
             "justification": "Une partie du devis est hors projet.",
+            "without_scores": "on",
         },
         follow=True,
     )

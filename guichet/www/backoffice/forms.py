@@ -6,13 +6,15 @@ the rest (``guichet.review.services``) and their refusals are shown at the field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 
 from guichet.review.models import OpinionKind
 from guichet.rules.numbers import TOO_HIGH_MESSAGE, NumberError, parse_whole_number
-from guichet.rules.parameters import ScoringGrid
+from guichet.rules.parameters import Criterion, RuleText, ScoringGrid
 from guichet.www.applicant.forms import EurosField
 
 # The value of the arrondissement select that sends the dossier to the préfecture's own team.
@@ -29,20 +31,44 @@ class CorrectionForm(forms.Form):
     )
 
 
+@dataclass(frozen=True)
+class ScoreRow:
+    """One criterion of the scoring form: its mark, its comment, the meaning of each level, and
+    the call's text it rests on, quoted only at the first criterion that cites it."""
+
+    criterion: Criterion
+    mark: forms.BoundField
+    comment: forms.BoundField
+    levels: tuple[tuple[str, str], ...]
+    quote: str
+    quote_title: str
+    quoted_above: bool
+
+
 class ScoreForm(forms.Form):
-    """One mark (radio buttons over the call's scale) and one comment per criterion of the grid.
+    """One mark (radio buttons over the call's scale, each with its meaning) and one comment per
+    criterion of the grid.
 
     A reviewer may save part of the grid and come back: unmarked criteria are left as they were.
     """
 
-    def __init__(self, grid: ScoringGrid, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        grid: ScoringGrid,
+        *args: Any,
+        quotes: Mapping[str, RuleText] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.grid = grid
-        scale = [(str(v), str(v)) for v in range(grid.scale_min, grid.scale_max + 1)]
+        self.quotes = quotes or {}
         for criterion in grid.criteria:
             self.fields[criterion.code] = forms.TypedChoiceField(
                 label=criterion.label,
-                choices=scale,
+                choices=[
+                    (str(mark), f"{mark} — {meaning}")
+                    for mark, meaning in criterion.level_choices(grid.scale_min)
+                ],
                 coerce=int,
                 required=False,
                 widget=forms.RadioSelect,
@@ -59,8 +85,28 @@ class ScoreForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
 
-    def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
-        return [(c, self[c.code], self[f"{c.code}_comment"]) for c in self.grid.criteria]
+    def rows(self) -> list[ScoreRow]:
+        seen: set[str] = set()
+        rows = []
+        for c in self.grid.criteria:
+            text = self.quotes.get(c.rule) if c.rule else None
+            rows.append(
+                ScoreRow(
+                    criterion=c,
+                    mark=self[c.code],
+                    comment=self[f"{c.code}_comment"],
+                    levels=tuple(
+                        (str(mark), meaning)
+                        for mark, meaning in c.level_choices(self.grid.scale_min)
+                    ),
+                    quote=text.quote if text else "",
+                    quote_title=text.title if text else "",
+                    quoted_above=c.rule in seen,
+                )
+            )
+            if c.rule:
+                seen.add(c.rule)
+        return rows
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -90,6 +136,8 @@ class ScoreForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
+    """The opinion and the amount, neither chosen in advance: the maximum is shown as a hint."""
+
     kind = forms.ChoiceField(
         label="Avis de l’instructeur",
         choices=OpinionKind.choices,
@@ -111,6 +159,21 @@ class ProposalForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    without_scores = forms.BooleanField(
+        label="Je propose ce dossier sans notation",
+        required=False,
+        help_text="Aucun instructeur n’a encore rempli toute la grille de notation.",
+    )
+
+    def __init__(self, *args: Any, unscored: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only a dossier nobody has fully scored asks for this confirmation.
+        if not unscored:
+            del self.fields["without_scores"]
+
+    @property
+    def asks_without_scores(self) -> bool:
+        return "without_scores" in self.fields
 
 
 def _parse_population(text: str) -> int:

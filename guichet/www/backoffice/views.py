@@ -114,7 +114,8 @@ def _score_form(dossier: Dossier, user: Any, data: Any = None) -> ScoreForm:
     for s in dossier.scores.filter(reviewer=user):
         initial[s.criterion] = str(s.value)
         initial[f"{s.criterion}_comment"] = s.comment
-    return ScoreForm(dossier.call.rules.scoring, data, initial=initial)
+    rules = dossier.call.rules
+    return ScoreForm(rules.scoring, data, initial=initial, quotes=rules.rules)
 
 
 def _score_table(dossier: Dossier) -> dict[str, Any]:
@@ -192,10 +193,7 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
     context["note_form"] = extra.pop("note_form", None) or NoteForm()
     context["score_form"] = extra.pop("score_form", None) or _score_form(dossier, user)
     context["proposal_form"] = extra.pop("proposal_form", None) or ProposalForm(
-        initial={
-            "amount": format_euros(verdict.amount),
-            "kind": "favourable" if verdict.eligible else "",
-        }
+        unscored=dossier.score_average is None
     )
     context["population_form"] = extra.pop("population_form", None) or PopulationForm(
         initial={"population": dossier.population_used}
@@ -331,7 +329,7 @@ def score_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
 
 @dossier_action(Do.PROPOSE)
 def propose(request: HttpRequest, dossier: Dossier) -> HttpResponse:
-    form = ProposalForm(request.POST)
+    form = ProposalForm(request.POST, unscored=dossier.score_average is None)
     if not form.is_valid():
         return _invalid(request, dossier, "proposal_form", form)
     try:
@@ -341,6 +339,7 @@ def propose(request: HttpRequest, dossier: Dossier) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             amount=form.cleaned_data["amount"],
             justification=form.cleaned_data["justification"],
+            without_scores=form.cleaned_data.get("without_scores", False),
         )
     except (review.ReviewRefused, TransitionRefused) as exc:
         return _refused(request, dossier, "proposal_form", form, exc)

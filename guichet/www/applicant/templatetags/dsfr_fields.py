@@ -12,10 +12,11 @@ def field_kind(bound_field: forms.BoundField) -> str:
     widget = bound_field.field.widget
     if isinstance(widget, forms.Textarea):
         return "textarea"
-    if isinstance(widget, forms.RadioSelect):
-        return "radio"
+    # CheckboxSelectMultiple is a RadioSelect to Django: ask for it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "checkboxes"
+    if isinstance(widget, forms.RadioSelect):
+        return "radio"
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
     if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
