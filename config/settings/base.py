@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "guichet.dossiers",
     "guichet.review",
     "guichet.exports",
+    "guichet.demo",
     "guichet.www.applicant",
 ]
 

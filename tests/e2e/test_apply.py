@@ -12,7 +12,7 @@ from guichet.calls.models import Call
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.tasks import send_receipt
-from guichet.dossiers.workflow import State
+from guichet.dossiers.workflow import Actor, State
 from tests.dossiers.factories import (
     IN_WINDOW,
     agent,
@@ -241,3 +241,57 @@ def test_right_after_submission_the_receipt_is_announced_then_shown(committed_db
     send_receipt.call(dossier.pk)
     expect(page.get_by_role("link", name="Accusé de réception (PDF)")).to_be_visible(timeout=10_000)
     expect(page.get_by_text("en préparation")).to_have_count(0)
+
+
+def test_adding_a_cost_line_right_after_typing_keeps_everything_and_says_what_is_wrong(
+    committed_db, signed_in
+):
+    secretary = agent(email="secretariat@mairie-billom.example.fr")
+    dossier = draft(secretary, call_slug=DEMO)
+    page = signed_in(secretary)
+    page.goto(f"/mes-dossiers/{dossier.uuid}/etapes/budget/")
+    page.get_by_label("Nature de la dépense").first.fill("Licence du portail citoyen")
+    page.get_by_label(re.compile("Montant HT")).first.fill("7 000")
+    page.get_by_label(re.compile("Montant TTC")).first.fill("8 400")
+    page.get_by_label(re.compile("Montant demandé")).fill("6 000")
+    # No supplier, an amount above the maximum, and the click before the autosave's delay.
+    page.get_by_role("button", name="Ajouter une ligne de dépense").click()
+    expect(page.get_by_text("Dépense 2", exact=True)).to_be_visible()
+    expect(page.get_by_label(re.compile("Montant HT")).first).to_have_value("7 000")
+    expect(page.get_by_label(re.compile("Montant TTC")).first).to_have_value("8 400")
+    expect(page.locator("#requested_amount-error")).to_contain_text("dépasse le maximum")
+    saved(page)
+    line = dossier.cost_lines.get()
+    assert (line.nature, line.supplier, line.amount_excl_vat) == (
+        "Licence du portail citoyen",
+        "",
+        7000,
+    )
+    dossier.refresh_from_db()
+    assert dossier.requested_amount == 6000
+    # Reopened: the amount is still there, and so is the reason it cannot be submitted.
+    page.goto(f"/mes-dossiers/{dossier.uuid}/etapes/budget/")
+    expect(page.get_by_label(re.compile("Montant demandé"))).to_have_value("6\u00a0000")
+    expect(page.locator("#requested_amount-error")).to_contain_text(
+        re.compile(r"dépasse le maximum permis par l’appel pour ce projet : 5\s000\s€")
+    )
+
+
+def test_changing_one_count_after_submission_logs_that_change_only(committed_db, signed_in):
+    secretary = agent(email="secretariat@mairie-billom.example.fr")
+    dossier = _submitted_without_receipt(secretary)
+    services.update(
+        dossier,
+        secretary,
+        Actor.APPLICANT,
+        {"description": "Un portail.\nEt un guichet d’accueil."},
+    )
+    before = dossier.events.filter(kind="edited").count()
+    page = signed_in(secretary)
+    page.goto(f"/mes-dossiers/{dossier.uuid}/etapes/projet/")
+    page.get_by_label("Nombre d’usagers touchés").fill("5 000")
+    saved(page)  # the autosave sends the description's line end as \n…
+    page.get_by_role("button", name="Enregistrer", exact=True).click()  # …the button as \r\n
+    expect(page.get_by_text("Vos modifications sont enregistrées.")).to_be_visible()
+    edits = [e.changes for e in dossier.events.filter(kind="edited").order_by("pk")][before:]
+    assert edits == [{"Usagers touchés": ["4700", "5000"]}]

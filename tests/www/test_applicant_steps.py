@@ -356,7 +356,8 @@ def test_a_requested_amount_above_the_maximum_is_refused_at_its_field(signed_in,
     )
     assert "5\u00a0000\u00a0€" in error_at(html, "requested_amount")
     d = fresh(dossier)
-    assert d.requested_amount is None
+    assert d.requested_amount == Decimal("6000")  # kept, said at the field, refused at submission
+    assert any(p.field == "requested_amount" for p in services.problems(d))
     assert d.total_cost == Decimal("8000")
     assert 'id="maximum-amount"' in html
 
@@ -365,7 +366,7 @@ def test_the_maximum_is_the_cost_when_the_cost_is_below_the_flat_amount(signed_i
     line = {**LINE, "amount_excl_vat": "3 000", "amount_incl_vat": "3 600"}
     response = post_step(signed_in, dossier, "budget", budget(line, requested_amount="4 000"))
     assert_refused(response, "requested_amount", "dépasse le maximum", "4 000")
-    assert fresh(dossier).requested_amount is None
+    assert fresh(dossier).requested_amount == Decimal("4000")
 
 
 def test_the_budget_step_shows_what_was_saved(signed_in, dossier, owner):
@@ -819,3 +820,70 @@ def test_changing_one_field_logs_exactly_that_change_whichever_way_the_texts_are
     post_step(signed_in, dossier, "projet", {**posted, "users_reached": "5000"})
     assert Event.objects.filter(dossier=dossier, kind="edited").count() == before + 1
     assert fresh(dossier).description == "Un portail.\nEt un guichet."
+
+
+# ---------------------------------------------------------------- the budget reopened, lines added
+
+
+def budget_page(client, dossier):
+    with clock.frozen(IN_WINDOW):
+        return client.get(reverse("applicant:step", args=[dossier.uuid, "budget"]))
+
+
+def test_a_requested_amount_above_the_maximum_is_said_again_when_the_step_is_reopened(
+    signed_in, dossier
+):
+    """Asked for 6 000 € before any line (no maximum yet), then an 8 000 € line: 5 000 € at most."""
+    post_step(signed_in, dossier, "budget", budget(requested_amount="6 000"))
+    assert fresh(dossier).requested_amount == Decimal("6000")
+    post_step(signed_in, dossier, "budget", budget(LINE, requested_amount="6 000"))
+    html = assert_refused(
+        budget_page(signed_in, dossier),
+        "requested_amount",
+        "Le montant demandé dépasse le maximum permis par l’appel pour ce projet : 5\u00a0000\u00a0€.",
+        "6\u00a0000",
+    )
+    assert "fr-input-group--error" in html
+    with clock.frozen(IN_WINDOW):
+        problems = services.problems(fresh(dossier))
+    assert [p.field for p in problems if p.step == "budget"] == ["requested_amount"]
+
+
+def test_a_requested_amount_at_the_maximum_shows_no_error_when_reopened(signed_in, dossier):
+    post_step(signed_in, dossier, "budget", budget(LINE, requested_amount="5 000"))
+    assert error_at(budget_page(signed_in, dossier).content.decode(), "requested_amount") == ""
+
+
+def test_adding_a_line_works_without_a_supplier_and_beside_an_error_elsewhere(signed_in, dossier):
+    line = {**LINE, "supplier": ""}
+    response = post_step(
+        signed_in,
+        dossier,
+        "budget",
+        budget(line, requested_amount="6 000", _action="add_line"),
+    )
+    html = response.content.decode()
+    assert 'name="lines-TOTAL_FORMS" value="2"' in html
+    assert 'name="lines-1-nature"' in html and "Dépense 2" in html
+    assert 'value="8 000"' in html and 'value="9 600"' in html
+    assert "dépasse le maximum" in error_at(html, "requested_amount")
+    assert fresh(dossier).cost_lines.count() == 1  # the line without supplier is saved
+
+
+def test_adding_a_line_keeps_an_incomplete_line_as_typed_and_says_what_it_lacks(signed_in, dossier):
+    typed = {"nature": "Formation des agents", "supplier": "", "amount_excl_vat": "1 500"}
+    response = post_step(signed_in, dossier, "budget", budget(typed, _action="add_line"))
+    html = assert_refused(
+        response, "lines-0-amount_incl_vat", "Indiquez le montant toutes taxes comprises."
+    )
+    assert 'value="Formation des agents"' in html and 'value="1 500"' in html
+    assert 'name="lines-TOTAL_FORMS" value="2"' in html
+    assert error_at(html, "lines-1-nature") == ""  # the new line is blank, without error
+
+
+def test_no_line_is_added_beyond_fifty(signed_in, dossier):
+    lines = [{**LINE, "nature": f"Poste {i}"} for i in range(50)]
+    response = post_step(signed_in, dossier, "budget", budget(*lines, _action="add_line"))
+    html = htmllib.unescape(response.content.decode())
+    assert "Un dossier compte au plus 50 lignes de dépense." in html
+    assert 'name="lines-TOTAL_FORMS" value="50"' in html

@@ -1,7 +1,10 @@
 // The dossier's steps save themselves: htmx posts the form as the user types (one request at a
 // time, the latest state queued: hx-sync="this:queue last", so saves reach the server in order).
 // While a save is under way the indicator says so and the form carries data-saving; a click on
-// a submit button waits for it, and leaving the page asks for a confirmation.
+// a submit button (« Enregistrer », « Ajouter une ligne de dépense »…) waits for it and for the
+// save queued behind it, then the form is sent once with everything typed, and no autosave may
+// start after it (an older save reaching the server after the click would undo what it sent).
+// Leaving the page during a save asks for a confirmation.
 (function () {
   "use strict";
   var pending = 0;
@@ -14,6 +17,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = isAutosave(event);
     if (!form) return;
+    if (form.hasAttribute("data-submitting")) { event.preventDefault(); return; }
     pending += 1;
     form.setAttribute("data-saving", "");
     var s = status();
@@ -28,19 +32,31 @@
       var s = status();
       if (s) s.textContent = "Enregistrement impossible pour l’instant : vérifiez votre connexion, puis cliquez sur « Enregistrer ».";
     }
-    if (pending === 0 && waitingSubmit) {
-      var w = waitingSubmit;
-      waitingSubmit = null;
-      w.form.requestSubmit(w.submitter);
-    }
+    // The save queued behind this one (hx-sync "queue last") starts right after this event:
+    // look again once it had its chance.
+    setTimeout(function () {
+      if (pending === 0 && waitingSubmit) {
+        var w = waitingSubmit;
+        waitingSubmit = null;
+        w.form.requestSubmit(w.submitter);
+      }
+    }, 0);
   });
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (pending > 0 && form.matches("form[hx-post]")) {
+    if (!form.matches("form[hx-post]")) return;
+    if (pending > 0) {
       event.preventDefault();
       waitingSubmit = { form: form, submitter: event.submitter || null };
+      return;
     }
+    form.setAttribute("data-submitting", "");
   }, true);
+  // Back to a page kept by the browser (back button): its form saves itself again.
+  window.addEventListener("pageshow", function () {
+    var forms = document.querySelectorAll("form[data-submitting]");
+    for (var i = 0; i < forms.length; i++) forms[i].removeAttribute("data-submitting");
+  });
   window.addEventListener("beforeunload", function (event) {
     if (pending > 0 && !waitingSubmit) { event.preventDefault(); event.returnValue = ""; }
   });

@@ -225,14 +225,6 @@ def _save(request: HttpRequest, dossier: Dossier, actor: Actor, step: str) -> tu
             lines = formset.valid_lines()
         if lines is not None and formset.complete():
             services.replace_cost_lines(dossier, request.user, actor, lines)  # type: ignore[arg-type]
-        requested = values.get("requested_amount")
-        maximum = services.maximum_for(dossier)
-        if requested is not None and maximum is not None and requested > maximum:
-            form.add_error(
-                "requested_amount",
-                f"Le montant demandé dépasse le maximum permis par l’appel pour ce projet : {format_euros(maximum)}.",
-            )
-            values.pop("requested_amount")
     if step == "calendrier":
         # A date refused, the other one saved, must not contradict the date already saved
         # (the database refuses an end before the engagement).
@@ -242,7 +234,32 @@ def _save(request: HttpRequest, dossier: Dossier, actor: Actor, step: str) -> tu
             values.pop("engagement_date", None)
             values.pop("end_date", None)
     services.update(dossier, request.user, actor, values)  # type: ignore[arg-type]
+    if step == "budget" and "requested_amount" not in form.errors:
+        _check_requested(dossier, form)
     return form, formset
+
+
+def _check_requested(dossier: Dossier, form: forms.StepForm) -> None:
+    """A requested amount above the maximum is kept (the maximum moves with the cost lines) and
+    said at its field every time the step is shown; the submission refuses it."""
+    requested = dossier.requested_amount
+    maximum = services.maximum_for(dossier)
+    if requested is not None and maximum is not None and requested > maximum:
+        form.add_error(
+            "requested_amount",
+            "Le montant demandé dépasse le maximum permis par l’appel pour ce projet : "
+            f"{format_euros(maximum)}.",
+        )
+
+
+def _with_blank_line(data: Any) -> forms.BaseCostLineFormSet:
+    """The lines as typed (errors included, nothing lost) and one more, blank."""
+    data = data.copy()
+    total = int(data.get("lines-TOTAL_FORMS") or 0)
+    data["lines-TOTAL_FORMS"] = str(min(total + 1, forms.CostLineFormSet.max_num))
+    formset = forms.CostLineFormSet(data, prefix="lines")
+    formset.is_valid()
+    return formset
 
 
 @login_required
@@ -283,9 +300,15 @@ def step(request: HttpRequest, uuid: Any, step: str) -> HttpResponse:
         if not has_errors and action == "next":
             nav = _step_nav(dossier, step)
             return redirect("applicant:step", dossier.uuid, nav["next_step"][0])
-        if not has_errors and action == "add_line":
-            formset = _cost_formset(dossier)
-            formset.extra = 1
+        if action == "add_line" and formset is not None and not formset.tampered():
+            # Whatever else the page says (a line to complete, an amount too high), the line is
+            # added and what was typed stays on the page.
+            if formset.total_form_count() >= forms.CostLineFormSet.max_num:
+                form.add_error(
+                    None,
+                    f"Un dossier compte au plus {forms.CostLineFormSet.max_num} lignes de dépense.",
+                )
+            formset = _with_blank_line(request.POST)
         if not has_errors and action == "save":
             messages.success(request, "Vos modifications sont enregistrées.")
             return redirect("applicant:step", dossier.uuid, step)
@@ -293,6 +316,10 @@ def step(request: HttpRequest, uuid: Any, step: str) -> HttpResponse:
         form = form_class(initial=_initial(dossier, form_class), call_rules=dossier.call.rules)
         if step == "budget":
             formset = _cost_formset(dossier)
+            if dossier.requested_amount is not None:  # bound to its saved values, to say why
+                form = form_class(_initial(dossier, form_class), call_rules=dossier.call.rules)
+                form.is_valid()
+                _check_requested(dossier, form)
     context = {
         "title": f"{STEP_TITLES[step]} — {dossier.title or 'Nouveau dossier'}",
         "dossier": dossier,

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tasks import task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
-from guichet.dossiers import demo
+from guichet.demo import dossiers as demo
 from guichet.dossiers.workflow import STATE_LABELS, State
 
 

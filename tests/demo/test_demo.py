@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import authenticate
@@ -13,11 +15,11 @@ from django.test import override_settings
 from guichet import clock
 from guichet.calls.models import Call
 from guichet.clock import PARIS
-from guichet.dossiers import demo, services
+from guichet.demo import dossiers as demo
+from guichet.dossiers import services
 from guichet.dossiers.models import Dossier, Event, PieceKind
 from guichet.dossiers.workflow import State
-
-from .factories import agent
+from tests.dossiers.factories import agent
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +131,61 @@ def test_with_the_database_backend_receipts_wait_for_the_worker_and_stale_ones_a
     assert queued.count() == result.receipts
     ids = set(Dossier.objects.values_list("pk", flat=True))
     assert all(r.args_kwargs["args"][0] in ids for r in queued)
+
+
+def test_the_demo_is_no_part_of_the_domain_and_needs_no_test_tools():
+    import ast
+    from pathlib import Path
+
+    import guichet
+
+    tree = ast.parse(Path(demo.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m == "django.test" or m.startswith("django.test.") for m in imported)
+    # Nothing of the application imports the demo (only its own command and the tests do).
+    root = Path(guichet.__file__).parent
+    for path in root.rglob("*.py"):
+        if root / "demo" in path.parents:
+            continue
+        assert "guichet.demo" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_demo_prose_is_data_and_every_text_fills_for_every_kind_of_collectivite():
+    texts = demo.texts()
+    assert len(texts["projects"]) == len(demo.projects()) == 16
+    assert {p.category for p in demo.projects()} == {"1", "2", "3"}
+    targets = [
+        demo.Target("commune", "63040", "Billom", 4805),
+        demo.Target("commune", "63113", "Clermont-Ferrand", 147_284),
+        demo.Target("commune", "63178", "Issoire", 15_000),
+        demo.Target("epci", "200067627", "CC Billom Communauté", 26_000),
+        demo.Target("metropole", "246300701", "Clermont Auvergne Métropole", 300_000),
+        demo.Target("departement", "63", "Puy-de-Dôme", 660_000),
+    ]
+    for target in targets:
+        words = demo.phrases(target)
+        assert "{" not in "".join(words.values()), words
+        builder = object.__new__(demo.Builder)  # only the texts, no database
+        builder.rng = random.Random(1)
+        builder.examples = []
+        user = SimpleNamespace(get_full_name=lambda: "", function="", email="", phone="")
+        for project in demo.projects():
+            values = builder.values(target, user, project)
+            filled = " ".join(v for v in values.values() if isinstance(v, str))
+            assert "{" not in filled and "}" not in filled, (target.name, project.title)
+    assert demo.phrases(targets[0])["collectivite"] == "la commune de Billom"
+    assert demo.phrases(targets[2])["collectivite"] == "la commune d’Issoire"
+    assert demo.phrases(targets[3])["nom"] == "la CC Billom Communauté"
+
+
+def test_the_email_backend_is_given_back_even_when_the_demo_fails(settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+    def fail(*args, **kwargs):
+        raise demo.DemoError("Aucune commune")
+
+    monkeypatch.setattr(demo, "pick_targets", fail)
+    with pytest.raises(demo.DemoError):
+        demo.create()
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.dummy.EmailBackend"

@@ -8,11 +8,15 @@ the deadline. The same seed gives the same collectivités, projects and amounts.
 The e-mails of this made-up history are not sent. The receipts follow the tasks backend: rendered
 when the transaction commits with the immediate backend, queued for ``db_worker`` with the
 database backend.
+
+The prose (names, functions, projects, messages, the documents' lines) is data, in
+``texts.yaml`` beside this file; this module only decides who gets what, and when.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import random
 from collections import Counter
@@ -20,27 +24,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
 from guichet import clock
 from guichet.accounts.models import User
 from guichet.calls.models import Call
-from guichet.rules.money import format_euros
-from guichet.territories.models import Commune, Departement, Epci
-
-from . import services
-from .attachments import add_piece
-from .models import (
+from guichet.dossiers import services
+from guichet.dossiers.attachments import add_piece
+from guichet.dossiers.models import (
     Attachment,
     Dossier,
     Membership,
@@ -49,7 +51,9 @@ from .models import (
     PieceKind,
     SubmissionCounter,
 )
-from .workflow import Actor, State
+from guichet.dossiers.workflow import Actor, State
+from guichet.rules.money import format_euros
+from guichet.territories.models import Commune, Departement, Epci
 
 DEMO_CALL = "demo-fitn7-axe3-puy-de-dome"
 DEMO_DOMAIN = "demo.guichet.fr"
@@ -89,6 +93,13 @@ EPCIS = (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
+TEXTS = Path(__file__).with_name("texts.yaml")
+
+
+@functools.cache
+def texts() -> dict[str, Any]:
+    """The demo's prose (``texts.yaml``), read once."""
+    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
 
 
 class DemoError(Exception):
@@ -174,83 +185,49 @@ def _elide(word: str, name: str) -> str:
 
 
 def phrases(target: Target) -> dict[str, str]:
-    if target.kind == "commune":
-        return {
-            "nom": target.name,
-            "collectivite": f"la commune {_elide('de', target.name)}",
-            "habitants": f"les habitants {_elide('de', target.name)}",
-            "services": "la mairie" if target.population < 5000 else "les services municipaux",
-            "elus": "le conseil municipal",
-            "acte": "Délibération du conseil municipal",
-        }
-    if target.kind == "departement":
-        return {
-            "nom": "le Département du Puy-de-Dôme",
-            "collectivite": "le Département",
-            "habitants": "les habitants du Puy-de-Dôme",
-            "services": "les services départementaux",
-            "elus": "la commission permanente",
-            "acte": "Délibération de la commission permanente",
-        }
-    community = "métropolitains" if target.kind == "metropole" else "communautaires"
+    """How the projects' texts name the collectivité, its people, its services and its acts."""
+    words = dict(texts()["phrases"]["epci" if target.kind not in PHRASE_KINDS else target.kind])
+    if isinstance(words["services"], dict):  # a commune: « la mairie » below 5 000 inhabitants
+        words["services"] = words["services"]["small" if target.population < 5000 else "large"]
     article = "la " if target.name.startswith(("CC ", "CA ")) else ""
-    return {
-        "nom": f"{article}{target.name}",
-        "collectivite": f"{article}{target.name}",
-        "habitants": "les habitants des communes membres",
-        "services": f"les services {community}",
-        "elus": "le conseil communautaire" if target.kind == "epci" else "le conseil métropolitain",
-        "acte": "Délibération du conseil communautaire"
-        if target.kind == "epci"
-        else "Délibération du conseil métropolitain",
-    }
+    slots = {"name": target.name, "de_name": _elide("de", target.name), "article": article}
+    return {key: text.format(**slots) for key, text in words.items()}
+
+
+PHRASE_KINDS = {"commune", "departement", "epci", "metropole"}
 
 
 # ---------------------------------------------------------------- the people
 
-FIRST_NAMES = (
-    "Claire", "Nathalie", "Sylvie", "Isabelle", "Sandrine", "Céline", "Aurélie", "Émilie", "Valérie",
-    "Laurence", "Christine", "Hélène", "Julie", "Camille", "Marion", "Anne", "Sophie", "Agnès",
-    "Thierry", "Philippe", "Laurent", "Olivier", "Stéphane", "Julien", "Nicolas", "Mathieu",
-    "Frédéric", "Pascal", "Jérôme", "Sébastien", "Guillaume", "Bruno", "Éric", "Vincent",
-)  # fmt: skip
-LAST_NAMES = (
-    "Martin", "Bernard", "Dubois", "Chassaing", "Roux", "Fournier", "Vialle", "Chabrier", "Faure",
-    "Girard", "Bonnefoy", "Montel", "Gauthier", "Chabrol", "Mercier", "Barrier", "Bravard", "Tixier",
-    "Pélissier", "Aubert", "Coudert", "Vernet", "Bourdier", "Rougier", "Jouve", "Brugière",
-    "Chauvet", "Soulier", "Dumas", "Lafarge", "Mathonnet", "Rigaud", "Treille", "Besse",
-)  # fmt: skip
-FEMININE = set(FIRST_NAMES[:18])
+
+def first_names() -> list[str]:
+    names = texts()["people"]["first_names"]
+    return names["feminine"] + names["masculine"]
+
+
+def last_names() -> list[str]:
+    return texts()["people"]["last_names"]
+
+
+def _gendered(entry: str | dict[str, str], feminine: bool) -> str:
+    """A function's title: one text, or its feminine and masculine forms."""
+    if isinstance(entry, str):
+        return entry
+    return entry["feminine" if feminine else "masculine"]
 
 
 def function_for(target: Target, first_name: str, rng: random.Random) -> str:
-    e = "e" if first_name in FEMININE else ""
-    if target.kind == "commune" and target.population < 2000:
-        return rng.choice(
-            ["Secrétaire de mairie", "Secrétaire de mairie", "Maire", f"Adjoint{e} au maire"]
-        )
-    if target.kind == "commune" and target.population < 10000:
-        return rng.choice(
-            [
-                "Directrice générale des services" if e else "Directeur général des services",
-                "Secrétaire générale de mairie" if e else "Secrétaire général de mairie",
-            ]
-        )
+    functions = texts()["people"]["functions"]
+    feminine = first_name in texts()["people"]["first_names"]["feminine"]
     if target.kind == "departement":
-        return (
-            "Directrice de la transformation numérique"
-            if e
-            else "Directeur de la transformation numérique"
-        )
-    return rng.choice(
-        [
-            "Directrice générale des services" if e else "Directeur général des services",
-            "Chargée de mission numérique" if e else "Chargé de mission numérique",
-            "Cheffe de projet transformation numérique"
-            if e
-            else "Chef de projet transformation numérique",
-        ]
-    )
+        return _gendered(functions["departement"], feminine)
+    if target.kind == "commune" and target.population < 2000:
+        choices = functions["small_commune"]
+    elif target.kind == "commune" and target.population < 10000:
+        choices = functions["commune"]
+    else:
+        choices = functions["intercommunality"]
+    return _gendered(rng.choice(choices), feminine)
 
 
 def email_for(target: Target) -> str:
@@ -281,370 +258,23 @@ class Project:
     examples: tuple[int, ...] = ()  # indexes in the call's examples
 
 
-CNFPT = "CNFPT — délégation Auvergne-Rhône-Alpes"
-PROJECTS: tuple[Project, ...] = (
-    # 1 — accompagnement par un expert du numérique
-    Project(
-        "1",
-        "Schéma directeur du numérique {de_nom}",
-        "Une étude pour définir la stratégie numérique {de_collectivite} pour les cinq prochaines années.",
-        "Un cabinet spécialisé réalise un état des lieux des outils, des usages et des compétences "
-        "{de_services}, puis propose un schéma directeur priorisé : démarches à dématérialiser, "
-        "infrastructures à renouveler, formations à prévoir. Des ateliers réunissent les élus, les "
-        "agents et un panel d’habitants.",
-        "Des démarches plus simples pour {habitants} et des services mieux organisés à l’accueil.",
-        "La stratégie est construite avec un panel d’usagers, testée sur deux démarches pilotes.",
-        "Un prestataire spécialiste du numérique public, choisi après consultation de trois cabinets.",
-        "Comité de pilotage présidé par l’élu au numérique, réunissant la direction et les services.",
-        "Le schéma sera partagé avec les communes voisines, qui pourront en reprendre la méthode.",
-        "Questionnaire en ligne et réunion publique sur les attentes des habitants.",
-        (
-            ("Audit de l’existant et schéma directeur", "Volcans Numérique Conseil", 7, True),
-            (
-                "Animation des ateliers avec les élus et les agents",
-                "Volcans Numérique Conseil",
-                3,
-                True,
+@functools.cache
+def projects() -> tuple[Project, ...]:
+    return tuple(
+        Project(
+            **{k: v for k, v in p.items() if k not in {"lines", "examples"}},
+            lines=tuple(
+                (line["nature"], line["supplier"], line["weight"], line["vat"])
+                for line in p["lines"]
             ),
-        ),
-        (0,),
-    ),
-    Project(
-        "1",
-        "Accompagnement à la dématérialisation des autorisations d’urbanisme",
-        "Un accompagnement pour déployer la saisine par voie électronique des demandes d’urbanisme.",
-        "Un expert accompagne {services} dans le paramétrage du guichet numérique des autorisations "
-        "d’urbanisme, la reprise des dossiers en cours et la réorganisation de l’instruction avec le "
-        "service instructeur.",
-        "Les pétitionnaires déposent et suivent leurs permis et déclarations en ligne, sans se "
-        "déplacer.",
-        "Un circuit entièrement dématérialisé jusqu’à la décision, avec signature électronique.",
-        "La solution retenue est celle du service instructeur, pour éviter les doubles saisies.",
-        "Un groupe projet associant le service urbanisme, le secrétariat et l’élu délégué.",
-        "Le paramétrage est mutualisé avec les communes du même service instructeur.",
-        "",
-        (
-            ("Assistance à maîtrise d’ouvrage", "Cabinet Dôme Stratégies", 6, True),
-            ("Paramétrage et reprise des dossiers", "Arverne Logiciels Publics", 4, True),
-        ),
-        (0,),
-    ),
-    Project(
-        "1",
-        "Audit de cybersécurité et plan de sécurisation du système d’information",
-        "Un audit de sécurité du système d’information et un plan d’actions pour protéger les "
-        "données des habitants.",
-        "Un prestataire qualifié réalise un audit organisationnel et technique (sauvegardes, postes, "
-        "messagerie, droits d’accès), un test d’hameçonnage et un plan d’actions chiffré, présenté "
-        "aux élus.",
-        "Des services publics qui restent disponibles et des données personnelles mieux protégées.",
-        "Un exercice de gestion de crise simulée avec les agents et les élus.",
-        "Un prestataire référencé par le dispositif national d’assistance aux victimes.",
-        "Le directeur général des services pilote le plan, suivi chaque trimestre par le bureau.",
-        "Les procédures rédigées seront proposées aux collectivités de l’intercommunalité.",
-        "",
-        (
-            ("Audit organisationnel et technique", "Auvergne Cyber Conseil", 6, True),
-            ("Test d’hameçonnage et restitution", "Auvergne Cyber Conseil", 2, True),
-            ("Plan de sécurisation chiffré", "Auvergne Cyber Conseil", 2, True),
-        ),
-        (),
-    ),
-    Project(
-        "1",
-        "Assistance pour un guichet numérique unique des démarches",
-        "Un accompagnement pour concevoir un guichet unique des démarches en ligne.",
-        "Un expert aide {services} à recenser les démarches, à choisir les formulaires à "
-        "dématérialiser en premier et à rédiger le cahier des charges du futur guichet numérique.",
-        "{Habitants} trouvent toutes leurs démarches au même endroit, à toute heure.",
-        "Un parcours usager dessiné avec des habitants éloignés du numérique.",
-        "Une assistance neutre, sans lien avec les éditeurs qui répondront à la consultation.",
-        "Un comité de projet mensuel et une restitution au conseil.",
-        "Le cahier des charges sera mis à disposition des collectivités voisines.",
-        "Ateliers avec le conseil des sages et le centre social.",
-        (
-            ("Assistance à maîtrise d’ouvrage", "Limagne Conseil Numérique", 8, True),
-            ("Ateliers usagers", "Limagne Conseil Numérique", 2, True),
-        ),
-        (0, 4),
-    ),
-    # 2 — formation des agents
-    Project(
-        "2",
-        "Formation des agents aux outils collaboratifs",
-        "Former les agents aux outils collaboratifs et au travail à distance.",
-        "Un programme de formation en petits groupes : messagerie et agenda partagés, espace de "
-        "documents, visioconférence, bonnes pratiques de sécurité. Chaque agent suit deux journées et "
-        "un atelier de suivi trois mois plus tard.",
-        "Des réponses plus rapides aux demandes des habitants, suivies par toute l’équipe.",
-        "Des formateurs internes relais formés pour accompagner leurs collègues dans la durée.",
-        "Un organisme de formation spécialisé dans les collectivités, avec des sessions sur place.",
-        "Plan de formation validé par le comité social territorial.",
-        "Sessions ouvertes aux agents des communes voisines dans la limite des places.",
-        "",
-        (
-            ("Sessions de formation sur site", "Formations Numériques Territoriales", 8, False),
-            ("Ingénierie pédagogique et supports", "Formations Numériques Territoriales", 2, False),
-        ),
-        (1,),
-    ),
-    Project(
-        "2",
-        "Évaluer et certifier les compétences numériques des agents avec Pix",
-        "Un parcours d’évaluation et de certification Pix pour les agents, suivi de formations ciblées.",
-        "Chaque agent évalue ses compétences numériques sur Pix, puis suit les modules qui lui "
-        "manquent ; ceux qui le souhaitent passent la certification.",
-        "Des agents à l’aise avec les démarches en ligne, qui peuvent aider les habitants au guichet.",
-        "Un parcours individualisé à partir d’un diagnostic de chaque agent.",
-        "Le service public Pix, reconnu par l’État, et un organisme pour les modules ciblés.",
-        "Suivi par le service des ressources humaines, bilan annuel en comité.",
-        "Démarche partagée avec les autres employeurs publics du territoire.",
-        "",
-        (
-            (
-                "Accompagnement au parcours Pix",
-                "Pix Pro — Groupement d’intérêt public Pix",
-                3,
-                False,
-            ),
-            ("Modules de formation ciblés", CNFPT, 5, False),
-            ("Certification des agents", "Pix Pro — Groupement d’intérêt public Pix", 2, False),
-        ),
-        (1,),
-    ),
-    Project(
-        "2",
-        "Former les agents d’accueil à l’accompagnement des démarches en ligne",
-        "Former les agents d’accueil pour aider les habitants dans leurs démarches en ligne.",
-        "Les agents d’accueil apprennent à accompagner un usager sur les principaux sites publics "
-        "(impôts, caisses d’allocations, permis, cartes grises), à repérer les difficultés et à "
-        "orienter vers les conseillers numériques du territoire.",
-        "Un accueil qui aide réellement les habitants éloignés du numérique.",
-        "Mises en situation avec des cas réels rencontrés à l’accueil.",
-        "Un organisme déjà intervenu auprès des espaces France services du département.",
-        "Le responsable de l’accueil suit le dispositif, un bilan est présenté aux élus.",
-        "Mutualisation des sessions avec l’espace France services voisin.",
-        "Enquête de satisfaction menée à l’accueil pendant un mois.",
-        (
-            ("Formation des agents d’accueil", "Médiation Numérique 63", 7, False),
-            ("Mises en situation et suivi", "Médiation Numérique 63", 3, False),
-        ),
-        (1, 5),
-    ),
-    Project(
-        "2",
-        "Formation des agents au nouveau logiciel de gestion dématérialisée",
-        "Former les agents à la comptabilité, à l’état civil et aux actes dématérialisés.",
-        "Les agents sont formés au nouveau logiciel de gestion : chaîne comptable dématérialisée, "
-        "état civil électronique, transmission des actes au contrôle de légalité.",
-        "Des délais plus courts pour les actes d’état civil et le paiement des fournisseurs locaux.",
-        "Formation sur les données réelles de la collectivité, dans son propre environnement.",
-        "La formation est assurée par l’éditeur du logiciel, seul à en maîtriser le paramétrage.",
-        "Le secrétariat général conduit le projet avec l’adjoint aux finances.",
-        "Sessions communes avec les secrétaires de mairie de l’intercommunalité.",
-        "",
-        (
-            ("Formation au logiciel de gestion", "Arverne Logiciels Publics", 6, True),
-            ("Accompagnement à la prise en main", "Arverne Logiciels Publics", 4, True),
-        ),
-        (1,),
-    ),
-    Project(
-        "2",
-        "Sensibilisation des agents et des élus à la cybersécurité",
-        "Un programme de sensibilisation à la cybersécurité pour tous les agents et les élus.",
-        "Des ateliers courts sur les bons réflexes (mots de passe, hameçonnage, sauvegardes), une "
-        "campagne de faux courriels d’hameçonnage et une formation approfondie pour les référents.",
-        "Des services publics moins exposés aux attaques qui paralysent les mairies.",
-        "Campagne d’hameçonnage simulée et tableau de bord des progrès.",
-        "Un organisme proposé par le centre de gestion, habitué aux petites collectivités.",
-        "Un référent sécurité désigné, qui rend compte au bureau municipal.",
-        "Programme monté avec le centre de gestion pour les communes du secteur.",
-        "",
-        (
-            ("Ateliers de sensibilisation", "Auvergne Cyber Conseil", 5, True),
-            ("Campagne d’hameçonnage simulée", "Auvergne Cyber Conseil", 2, True),
-            ("Formation des référents", CNFPT, 3, False),
-        ),
-        (1,),
-    ),
-    # 3 — projets ayant un impact concret dans la relation à l'usager
-    Project(
-        "3",
-        "Portail citoyen et prise de rendez-vous en ligne",
-        "Un portail pour les démarches de la vie quotidienne et les rendez-vous des titres d’identité.",
-        "Un portail citoyen permet de faire en ligne les démarches d’état civil, d’inscription "
-        "scolaire et de signalement, et de prendre rendez-vous pour les cartes d’identité et "
-        "passeports.",
-        "Moins de déplacements et d’attente pour {habitants}, des rendez-vous disponibles à toute heure.",
-        "Rappel du rendez-vous par SMS et liste des pièces à apporter.",
-        "Une solution hébergée en France, interopérable avec le logiciel d’état civil.",
-        "Comité de pilotage municipal, bilan d’usage présenté chaque semestre.",
-        "",
-        "Boîte à idées en ligne et réunion de quartier.",
-        (
-            ("Portail citoyen (licence et mise en service)", "Arverne Logiciels Publics", 6, True),
-            ("Module de prise de rendez-vous", "RDV Volcans", 2, True),
-            ("Formation des agents", "Arverne Logiciels Publics", 2, True),
-        ),
-        (0, 4),
-    ),
-    Project(
-        "3",
-        "Nouveau site internet accessible et démarches en ligne",
-        "Refondre le site internet {de_collectivite} : accessible, lisible sur téléphone, avec des "
-        "démarches en ligne.",
-        "Le nouveau site respecte le référentiel d’accessibilité, présente les démarches par "
-        "événement de vie et propose des formulaires en ligne reliés aux services.",
-        "{Habitants} trouvent l’information et font leurs démarches depuis leur téléphone.",
-        "Démarches classées par événement de vie (naissance, déménagement, construction).",
-        "Une agence locale, choisie pour sa maîtrise de l’accessibilité numérique.",
-        "Un comité éditorial composé d’élus et d’agents met le site à jour chaque semaine.",
-        "Le gabarit du site est proposé aux communes de l’intercommunalité.",
-        "Questionnaire auprès des habitants et test du prototype avec eux.",
-        (
-            ("Conception et développement du site", "Puy Web Agence", 7, True),
-            ("Audit d’accessibilité", "Accessi’Dôme", 1, True),
-            ("Reprise des contenus et formation", "Puy Web Agence", 2, True),
-        ),
-        (0, 4),
-    ),
-    Project(
-        "3",
-        "Paiement en ligne de la cantine et du périscolaire",
-        "Inscrire et payer en ligne la cantine, la garderie et le centre de loisirs.",
-        "Un espace famille permet de réserver les repas et les accueils, de recevoir les factures et "
-        "de les payer en ligne ; il est relié au logiciel de facturation.",
-        "Les familles réservent et paient sans se déplacer, et les repas commandés sont plus justes.",
-        "Réservation jusqu’à la veille et moins de gaspillage alimentaire.",
-        "Solution compatible avec le paiement en ligne des recettes publiques.",
-        "Pilotage par le service enfance-jeunesse et l’adjointe aux affaires scolaires.",
-        "",
-        "Enquête auprès des parents d’élèves.",
-        (
-            ("Espace famille en ligne", "Arverne Logiciels Publics", 6, True),
-            ("Interface avec la facturation", "Arverne Logiciels Publics", 2, True),
-            ("Bornes de réservation à l’école", "Dôme Équipements", 2, True),
-        ),
-        (0, 4),
-    ),
-    Project(
-        "3",
-        "Application mobile d’information et de signalement",
-        "Une application pour informer les habitants en temps réel et leur permettre de signaler un "
-        "problème sur la voie publique.",
-        "L’application envoie des alertes (coupures d’eau, déneigement, travaux), publie l’agenda et "
-        "permet de signaler un problème avec une photo, transmis au service technique.",
-        "Des informations reçues à temps et des signalements traités plus vite.",
-        "Suivi du signalement par l’habitant jusqu’à sa résolution.",
-        "Une application déjà utilisée par des communes du département, sans publicité.",
-        "Le service communication pilote, les services techniques traitent les signalements.",
-        "Abonnement mutualisé avec les communes voisines.",
-        "Besoin exprimé lors des réunions publiques sur le cadre de vie.",
-        (
-            ("Application mobile (abonnement trois ans)", "Sancy Informatique", 6, True),
-            ("Paramétrage et formation des agents", "Sancy Informatique", 2, True),
-            ("Communication auprès des habitants", "Imprimerie du Livradois", 2, True),
-        ),
-        (0, 4),
-    ),
-    Project(
-        "3",
-        "Modernisation de la téléphonie et de l’accueil téléphonique",
-        "Un standard téléphonique unifié avec serveur vocal, pour mieux répondre aux habitants.",
-        "Le standard est remplacé par une téléphonie sur internet : serveur vocal interactif, renvoi "
-        "vers le bon service, messagerie transcrite, statistiques d’appels.",
-        "Les habitants joignent le bon interlocuteur du premier coup.",
-        "Un serveur vocal construit à partir des motifs d’appel réellement constatés.",
-        "Une offre issue de la centrale d’achat public, sans investissement matériel lourd.",
-        "Pilotage par la direction générale avec les responsables de service.",
-        "",
-        "",
-        (
-            ("Téléphonie sur internet et serveur vocal", "Auvergne Télécom Services", 7, True),
-            ("Installation et formation", "Auvergne Télécom Services", 3, True),
-        ),
-        (2, 3),
-    ),
-    Project(
-        "3",
-        "Espace numérique d’accompagnement aux démarches en mairie",
-        "Un espace équipé en mairie pour faire ses démarches en ligne, accompagné par un agent.",
-        "Un poste en libre accès, un scanner et une imprimante, avec un agent formé pour accompagner "
-        "les habitants dans leurs démarches en ligne deux demi-journées par semaine.",
-        "Les habitants sans ordinateur ni connexion font leurs démarches près de chez eux.",
-        "Permanences partagées avec le conseiller numérique de l’intercommunalité.",
-        "Du matériel simple et robuste, installé et entretenu par un prestataire local.",
-        "Le maire et la secrétaire de mairie suivent la fréquentation chaque mois.",
-        "Permanences organisées avec les communes voisines.",
-        "Besoin relevé par le centre communal d’action sociale.",
-        (
-            ("Poste en libre accès, scanner et imprimante", "Dôme Équipements", 5, True),
-            ("Aménagement de l’espace", "Menuiserie des Combrailles", 3, True),
-            ("Formation de l’agent à l’accompagnement", "Médiation Numérique 63", 2, False),
-        ),
-        (0, 5),
-    ),
-    Project(
-        "3",
-        "Réservation en ligne des salles et équipements",
-        "Réserver en ligne les salles, le matériel et les équipements sportifs.",
-        "Un module en ligne présente les disponibilités, prend les réservations des associations et "
-        "des habitants, édite les conventions et encaisse les cautions.",
-        "Des réservations possibles à toute heure et des plannings toujours à jour.",
-        "Calendrier public des disponibilités et signature électronique des conventions.",
-        "Une solution modulaire, reliée au portail citoyen existant.",
-        "Le service vie associative pilote le projet avec l’adjoint aux sports.",
-        "",
-        "Demande portée par le forum des associations.",
-        (
-            ("Module de réservation en ligne", "RDV Volcans", 7, True),
-            ("Paramétrage et formation", "RDV Volcans", 3, True),
-        ),
-        (0, 4),
-    ),
-)
+            examples=tuple(p["examples"]),
+        )
+        for p in texts()["projects"]
+    )
 
-CORRECTIONS = (
-    "Le devis joint n’est pas signé. Merci de joindre le devis signé et daté, qui vaut engagement "
-    "du projet.",
-    "La délibération jointe ne mentionne pas le plan de financement du projet. Merci de joindre la "
-    "délibération complète.",
-    "Le relevé d’identité bancaire joint est illisible : merci de le joindre à nouveau.",
-    "Le montant hors taxes des lignes de dépense ne correspond pas au devis joint. Merci de "
-    "corriger le budget ou de joindre le devis à jour.",
-    "Merci de préciser le nombre d’agents formés et le contenu du programme de formation.",
-    "La date d’engagement indiquée ne correspond pas à la date de signature du devis : merci de la "
-    "corriger.",
-)
-QUESTIONS = (
-    (
-        "Bonjour, le projet est-il mutualisé avec d’autres collectivités de l’intercommunalité ?",
-        "Bonjour, oui : deux communes voisines ont fait part de leur intérêt et pourront "
-        "rejoindre la démarche l’an prochain, avec le même prestataire.",
-    ),
-    (
-        "Bonjour, pouvez-vous préciser le calendrier de déploiement auprès des habitants ?",
-        "Bonjour, la mise en service est prévue trois mois après la signature, avec une "
-        "communication dans le bulletin municipal et sur le site.",
-    ),
-    (
-        "Bonjour, le devis inclut-il la maintenance après la première année ?",
-        "Bonjour, non : la maintenance sera prise en charge sur le budget de fonctionnement, le "
-        "devis ne porte que sur l’investissement et la formation.",
-    ),
-)
-WITHDRAWALS = (
-    "Projet reporté à l’an prochain, faute de crédits inscrits au budget.",
-    "Le projet sera finalement porté et financé par l’intercommunalité.",
-    "Doublon : le dossier a été déposé une seconde fois par erreur.",
-)
-REFUSALS = (
-    "Le comité a donné la priorité aux projets des petites collectivités ; l’enveloppe de l’année "
-    "ne permet pas de retenir ce dossier.",
-    "Le projet bénéficie déjà d’un financement de l’État pour les mêmes dépenses (DETR).",
-    "Le projet porte principalement sur du renouvellement de matériel, hors du champ de l’appel.",
-)
+
+def messages() -> dict[str, Any]:
+    return texts()["messages"]
 
 
 # ---------------------------------------------------------------- files
@@ -790,25 +420,24 @@ class Builder:
         return user
 
     def _reviewer(self) -> User:
+        person = texts()["people"]["reviewer"]
         user = self._user(
             REVIEWER_EMAIL,
-            first_name="Hélène",
-            last_name="Roussel",
-            function="Instructrice — Préfecture du Puy-de-Dôme",
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            function=person["function"],
             is_staff=False,
             email_confirmed_at=self.time.opens - dt.timedelta(days=10),
         )
         from guichet.review.models import AgentRole, Role
 
         AgentRole.objects.get_or_create(user=user, call=self.call, role=Role.REVIEWER)
-        self.accounts.append(
-            (REVIEWER_EMAIL, "instructrice de la préfecture (tout le département)")
-        )
+        self.accounts.append((REVIEWER_EMAIL, person["account"]))
         return user
 
     def applicant(self, target: Target, joined: dt.datetime) -> User:
-        first = self.rng.choice(FIRST_NAMES)
-        last = self.rng.choice(LAST_NAMES)
+        first = self.rng.choice(first_names())
+        last = self.rng.choice(last_names())
         email = email_for(target)
         if email in self.emails:  # two collectivités of the same name
             email = email.replace("@", f"-{target.code}@")
@@ -835,7 +464,7 @@ class Builder:
 
     def project_for(self, target: Target) -> Project:
         category = self.rng.choices(["1", "2", "3"], weights=[1, 1, 2])[0]
-        candidates = [p for p in PROJECTS if p.category == category]
+        candidates = [p for p in projects() if p.category == category]
         i = self.project_index[category]
         self.project_index[category] += 1
         return candidates[(i + self.rng.randrange(2)) % len(candidates)]
@@ -936,39 +565,45 @@ class Builder:
         self, dossier: Dossier, user: User, target: Target, lines: list[dict[str, Any]]
     ) -> None:
         words = phrases(target)
-        demo = "Document de démonstration — guichet"
+        docs = texts()["documents"]
+        footer = docs["footer"]
         supplier = lines[0]["supplier"]
         total = sum((line["amount_excl_vat"] for line in lines), Decimal(0))
+        quote = docs["quote"]
         add_piece(
             dossier, user, PieceKind.QUOTE,
             _upload(
                 f"devis-{slugify(supplier)[:40]}.pdf",
-                pdf_document(f"Devis — {supplier}", [
-                    f"Client : {target.name}", f"Objet : {dossier.title}",
-                    *(f"{line['nature']} : {format_euros(line['amount_excl_vat'])} HT" for line in lines),
-                    f"Total : {format_euros(total)} HT", "Bon pour accord, signé par l’ordonnateur.", demo,
+                pdf_document(quote["title"].format(supplier=supplier), [
+                    quote["client"].format(name=target.name),
+                    quote["object"].format(title=dossier.title),
+                    *(quote["line"].format(nature=line["nature"], amount=format_euros(line["amount_excl_vat"])) for line in lines),
+                    quote["total"].format(total=format_euros(total)), quote["signed"], footer,
                 ]),
             ),
         )  # fmt: skip
+        deliberation = docs["deliberation"]
         add_piece(
             dossier, user, PieceKind.DELIBERATION,
             _upload(
                 "deliberation.pdf",
                 pdf_document(words["acte"], [
-                    f"{target.name}", f"Objet : {dossier.title}",
-                    "Approuve le projet et son plan de financement.",
-                    "Autorise l’exécutif à solliciter une subvention de l’État (France Relance).", demo,
+                    target.name, deliberation["object"].format(title=dossier.title),
+                    *deliberation["lines"], footer,
                 ]),
             ),
         )  # fmt: skip
         iban = f"FR76 1007 1630 0000 {self.rng.randrange(10**4):04d} {self.rng.randrange(10**4):04d} {self.rng.randrange(100):02d}"
         if self.rng.random() < 0.5:
-            add_piece(dossier, user, PieceKind.BANK_DETAILS, _upload("rib.png", png_document(
-                ["RELEVE D'IDENTITE BANCAIRE", f"Titulaire : {slugify(target.name).upper()}", iban, "DEMONSTRATION"]
-            )))  # fmt: skip
+            scan = [
+                line.format(holder=slugify(target.name).upper(), iban=iban)
+                for line in docs["bank_details_scan"]
+            ]
+            add_piece(dossier, user, PieceKind.BANK_DETAILS, _upload("rib.png", png_document(scan)))  # fmt: skip
         else:
+            rib = docs["bank_details"]
             add_piece(dossier, user, PieceKind.BANK_DETAILS, _upload("rib-tresor-public.pdf", pdf_document(
-                "Relevé d’identité bancaire", [f"Titulaire : {target.name}", "Domiciliation : DGFiP", iban, demo]
+                rib["title"], [*(line.format(name=target.name, iban=iban) for line in rib["lines"]), footer]
             )))  # fmt: skip
 
     # ---- one dossier
@@ -1049,7 +684,7 @@ class Builder:
             last = time.moments(lo, hi, 1)[0]
             with clock.frozen(last):
                 services.withdraw(
-                    dossier, user, WITHDRAWALS[extras["withdrawal"] % len(WITHDRAWALS)]
+                    dossier, user, _nth(messages()["withdrawals"], extras["withdrawal"])
                 )
         Dossier.objects.filter(pk=dossier.pk).update(created_at=created, saved_at=last)
         Membership.objects.filter(dossier=dossier, user=user).update(added_at=created)
@@ -1096,47 +731,35 @@ class Builder:
 
     def _step(self, dossier: Dossier, user: User, step: str, arg: Any) -> None:
         reviewer = self.reviewer
+        said = messages()
         if step == "start_review":
             services.start_review(dossier, reviewer)
         elif step == "request_correction":
-            services.request_correction(dossier, reviewer, CORRECTIONS[arg % len(CORRECTIONS)])
+            services.request_correction(dossier, reviewer, _nth(said["corrections"], arg))
         elif step == "correct":
             dossier.refresh_from_db()
+            signed = texts()["documents"]["signed_quote"]
             add_piece(dossier, user, PieceKind.QUOTE, _upload("devis-signe-et-date.pdf", pdf_document(
-                "Devis signé", [f"Objet : {dossier.title}", "Signé et daté par l’ordonnateur.",
-                                "Document de démonstration — guichet"]
+                signed["title"], [*(line.format(title=dossier.title) for line in signed["lines"]),
+                                  texts()["documents"]["footer"]]
             )))  # fmt: skip
-            services.post_message(
-                dossier,
-                user,
-                "Bonjour, vous trouverez le devis signé et daté dans les pièces du dossier. Cordialement.",
-            )
+            services.post_message(dossier, user, said["correction_sent"])
         elif step == "resubmit":
             services.resubmit(dossier, user)
         elif step == "question":
-            services.post_message(dossier, reviewer, QUESTIONS[arg % len(QUESTIONS)][0])
+            services.post_message(dossier, reviewer, _nth(said["questions"], arg)["question"])
         elif step == "answer":
-            services.post_message(dossier, user, QUESTIONS[arg % len(QUESTIONS)][1])
+            services.post_message(dossier, user, _nth(said["questions"], arg)["answer"])
         elif step == "answer_correction":
-            services.post_message(
-                dossier, user,
-                "Bonjour, bien noté : nous attendons le document du prestataire et corrigeons le dossier "
-                "dès sa réception.",
-            )  # fmt: skip
+            services.post_message(dossier, user, said["correction_awaited"])
         elif step == "propose":
-            services.propose(
-                dossier, reviewer, "Dossier complet et éligible, proposé au comité de sélection."
-            )
+            services.propose(dossier, reviewer, said["proposal"])
         elif step == "accept":
             dossier.refresh_from_db()
             amount = format_euros(dossier.requested_amount)
-            services.accept(
-                dossier,
-                reviewer,
-                f"Subvention accordée : {amount}. L’arrêté attributif vous sera adressé.",
-            )
+            services.accept(dossier, reviewer, said["acceptance"].format(amount=amount))
         elif step == "refuse":
-            services.refuse(dossier, reviewer, REFUSALS[arg % len(REFUSALS)])
+            services.refuse(dossier, reviewer, _nth(said["refusals"], arg))
         dossier.refresh_from_db()
 
     def _colleague(
@@ -1150,11 +773,12 @@ class Builder:
         email = f"informatique-{slugify(target.name)}@{DEMO_DOMAIN}"
         with clock.frozen(invited):
             invitation = services.invite(dossier, owner, email)
+        person = texts()["people"]["colleague"]
         colleague = self._user(
             email,
-            first_name="Karim",
-            last_name="Benali",
-            function=f"Responsable informatique, {target.name}",
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            function=person["function"].format(name=target.name),
             phone=self.phone(),
             is_staff=False,
             email_confirmed_at=invited + dt.timedelta(minutes=3),
@@ -1166,10 +790,13 @@ class Builder:
         with clock.frozen(joined):
             services.accept_invitation(invitation.token, colleague)
         Membership.objects.filter(dossier=dossier, user=colleague).update(added_at=joined)
-        self.accounts.append(
-            (email, f"{colleague.function}, collègue invité sur le dossier {dossier.number}")
-        )
+        account = person["account"].format(function=colleague.function, number=dossier.number)
+        self.accounts.append((email, account))
         return joined
+
+
+def _nth(items: list[Any], n: int) -> Any:
+    return items[n % len(items)]
 
 
 def _assign(
@@ -1292,7 +919,7 @@ def _drop_queued_receipts(ids: set[int]) -> None:
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from .tasks import send_receipt
+    from guichet.dossiers.tasks import send_receipt
 
     queued = DBTaskResult.objects.filter(
         status=TaskResultStatus.READY, task_path=send_receipt.module_path
@@ -1303,14 +930,30 @@ def _drop_queued_receipts(ids: set[int]) -> None:
 
 @contextmanager
 def _unsent_emails() -> Iterator[list[Any]]:
-    """The e-mails of the made-up history stay in memory (counted, never sent)."""
+    """The e-mails of the made-up history stay in memory (counted, never sent).
+
+    The e-mail backend is switched to Django's in-memory one for the duration, and switched back
+    afterwards even on an error. This is a management command's single thread; the e-mails are
+    handed to the backend when the demo's transaction commits, inside this block.
+    """
+    from django.conf import settings
     from django.core import mail
 
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        before = len(getattr(mail, "outbox", []))
-        sent: list[Any] = []
+    backend = settings.EMAIL_BACKEND
+    outbox = getattr(mail, "outbox", None)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    sent: list[Any] = []
+    try:
         yield sent
-        sent.extend(getattr(mail, "outbox", [])[before:])
+        sent.extend(mail.outbox)
+    finally:
+        settings.EMAIL_BACKEND = backend
+        if outbox is None:
+            del mail.outbox
+        else:
+            outbox.extend(mail.outbox)  # a test's outbox sees them, as it did
+            mail.outbox = outbox
 
 
 def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = None) -> Result:
