@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core import signing
 from django.http import HttpRequest
@@ -66,13 +67,17 @@ def _absolute(request: HttpRequest, name: str, *args: str) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
 
 
-def send_confirmation_email(request: HttpRequest, user: User) -> None:
+def send_confirmation_email(request: HttpRequest, user: User, *, next_url: str = "") -> None:
+    """``next_url``: where the link leads once the address is confirmed (through sign-in)."""
+    confirm_url = _absolute(request, "accounts:confirm", confirmation_token(user))
+    if next_url:
+        confirm_url += "?" + urlencode({"next": next_url})
     send_email(
         [user.email],
         "accounts/confirm_email",
         {
             "user": user,
-            "confirm_url": _absolute(request, "accounts:confirm", confirmation_token(user)),
+            "confirm_url": confirm_url,
             "valid_days": CONFIRMATION_DAYS,
         },
     )

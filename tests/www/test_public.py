@@ -221,3 +221,214 @@ def test_the_shortcut_links_name_the_structure(client):
 def test_a_collectivite_still_needs_its_cost(client):
     body = text(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost=""))
     assert "Indiquez le coût global du projet en euros." in body
+
+
+# --------------------------------------------------------------------------------------------
+# « Déposer un dossier », from the call's page and from a positive verdict
+
+
+def apply_link(response) -> str:
+    import html as htmllib
+    import re
+
+    match = re.search(r'<a [^>]*href="([^"]+)"[^>]*id="apply-link"', response.content.decode())
+    assert match, "no « Déposer un dossier » link"
+    return htmllib.unescape(match.group(1))
+
+
+def test_an_open_call_offers_to_apply_and_a_closed_one_does_not(client):
+    assert apply_link(client.get(reverse("public:call", args=[DEMO]))) == f"/appels/{DEMO}/deposer/"
+    closed = client.get(reverse("public:call", args=[PDD]))
+    assert 'id="apply-link"' not in closed.content.decode()
+    assert "Déposer un dossier" not in text(closed)
+
+
+def test_a_positive_verdict_offers_to_apply_and_a_negative_one_does_not(client):
+    positive = simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="8000")
+    assert apply_link(positive).startswith(f"/appels/{DEMO}/deposer/?simulation=")
+    negative = simulate(client, DEMO, applicant="association:structure", q="Une association")
+    assert 'id="apply-link"' not in negative.content.decode()
+    below_floor = simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="100")
+    assert 'id="apply-link"' not in below_floor.content.decode()
+    closed_call = simulate(client, PDD, applicant="commune:63040", q="Billom", cost="8000")
+    assert "Votre projet peut être éligible" in text(closed_call)
+    assert 'id="apply-link"' not in closed_call.content.decode()
+
+
+def test_signed_out_apply_goes_to_sign_in_and_keeps_where_it_was_going(client):
+    url = apply_link(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="8000"))
+    response = client.get(url)
+    assert response.status_code == 302
+    login = response.url
+    assert login.startswith("/compte/connexion/?next=")
+    page = client.get(login)
+    html = page.content.decode()
+    from urllib.parse import quote
+
+    assert f'name="next" value="{url.replace("&", "&amp;")}"' in html
+    # « Créer un compte » carries it on, and so does the sign-up form.
+    assert f"/compte/inscription/?next={quote(url, safe='/')}" in html.replace("&amp;", "&")
+    signup = client.get(f"/compte/inscription/?next={quote(url, safe='/')}")
+    assert f'name="next" value="{url.replace("&", "&amp;")}"' in signup.content.decode()
+
+
+def test_next_is_kept_through_the_sign_up_confirmation(client, django_capture_on_commit_callbacks):
+    import re
+    from urllib.parse import quote
+
+    from django.core import mail
+
+    from guichet.accounts.models import User
+
+    url = apply_link(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="8000"))
+    data = {
+        "email": "secretariat@mairie-billom.example.fr",
+        "first_name": "Dominique",
+        "last_name": "Martin",
+        "function": "Secrétaire de mairie",
+        "collectivity_q": "Billom",
+        "collectivity": "commune:63040",
+        "password1": "Un-mot-de-passe-solide-42",
+        "password2": "Un-mot-de-passe-solide-42",
+        "consent": "on",
+        "next": url,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/compte/inscription/", data)
+    assert response.status_code == 302, text(response)
+    done = client.get(response.url).content.decode().replace("&amp;", "&")
+    assert f"/compte/connexion/?next={quote(url, safe='/')}" in done
+    [message] = mail.outbox
+    link = re.search(r"https?://\S+/compte/confirmer/\S+", message.body).group(0)
+    assert "?next=" in link
+    confirmed = client.get(link)
+    assert "Votre adresse électronique est confirmée" in text(confirmed)
+    html = confirmed.content.decode().replace("&amp;", "&")
+    assert f"/compte/connexion/?next={quote(url, safe='/')}" in html
+    assert User.objects.get(email=data["email"]).email_confirmed_at is not None
+
+
+def test_a_foreign_next_is_not_carried_through_sign_up(client):
+    html = client.get("/compte/inscription/?next=https://ailleurs.example.com/").content.decode()
+    assert "ailleurs.example.com" not in html
+
+
+@pytest.fixture
+def billom_agent(client):
+    from tests.dossiers.factories import agent
+
+    user = agent()
+    client.force_login(user)
+    return user
+
+
+def start_from_simulation(client, **params):
+    url = apply_link(simulate(client, DEMO, applicant="commune:63040", q="Billom", **params))
+    page = client.get(url)
+    assert page.status_code == 200
+    import re
+
+    token = re.search(r'name="simulation" value="([^"]+)"', page.content.decode()).group(1)
+    return page, client.post(reverse("applicant:create", args=[DEMO]), {"simulation": token})
+
+
+def test_a_dossier_started_from_a_verdict_has_the_collectivite_and_the_cost(client, billom_agent):
+    from guichet.dossiers.models import Dossier
+    from guichet.www.public.prefill import COST_LINE_NATURE
+
+    page, response = start_from_simulation(client, cost="8 000", category="2")
+    body = text(page)
+    assert "Collectivité qui dépose le dossier</dt> <dd>Billom</dd>" in body
+    assert "8 000,00 €" in body or "8 000 €" in body
+    assert "Votre simulation portait sur" not in body
+    assert response.status_code == 302
+    dossier = Dossier.objects.get(created_by=billom_agent)
+    assert response.url == reverse("applicant:step", args=[dossier.uuid, "porteur"])
+    assert (dossier.call.slug, dossier.applicant_kind, dossier.applicant_code) == (
+        DEMO,
+        "commune",
+        "63040",
+    )
+    assert dossier.applicant_name == "Billom"
+    [line] = dossier.cost_lines.all()
+    assert (line.nature, line.amount_excl_vat, line.amount_incl_vat) == (
+        COST_LINE_NATURE,
+        8000,
+        8000,
+    )
+    assert dossier.total_cost == 8000
+    assert dossier.category == "2"
+    step = text(client.get(response.url))
+    assert "Le coût de votre simulation (8 000 €) est repris à l’étape « Budget »" in step
+
+
+def test_a_dossier_started_from_the_calls_page_starts_empty(client, billom_agent):
+    from guichet.dossiers.models import Dossier
+
+    page = client.get(f"/appels/{DEMO}/deposer/")
+    assert "Collectivité qui dépose le dossier</dt> <dd>Billom</dd>" in text(page)
+    assert 'name="simulation"' not in page.content.decode()
+    client.post(reverse("applicant:create", args=[DEMO]))
+    dossier = Dossier.objects.get(created_by=billom_agent)
+    assert not dossier.cost_lines.exists() and dossier.category == ""
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "nonsense", "eyJjIjoiZGVtbyJ9:forged:signature"],
+)
+def test_a_forged_or_missing_simulation_starts_an_empty_dossier(client, billom_agent, token):
+    from guichet.dossiers.models import Dossier
+
+    response = client.post(reverse("applicant:create", args=[DEMO]), {"simulation": token})
+    assert response.status_code == 302
+    assert not Dossier.objects.get(created_by=billom_agent).cost_lines.exists()
+
+
+def test_a_simulation_of_another_call_or_too_old_fills_nothing(client, billom_agent):
+    import datetime as dt
+
+    from guichet.calls.services import get_call
+    from guichet.www.public import prefill
+
+    demo = get_call(DEMO)
+    other = prefill.sign(prefill.Prefill(PDD, "commune:63040", cost=8000))
+    assert prefill.read(other, demo) is None
+    good = prefill.sign(prefill.Prefill(DEMO, "commune:63040", cost=8000))
+    assert prefill.read(good, demo).cost == 8000
+    later = dt.datetime.now() + dt.timedelta(seconds=prefill.MAX_AGE + 60)
+    from unittest import mock
+
+    with mock.patch("django.core.signing.time.time", return_value=later.timestamp()):
+        assert prefill.read(good, demo) is None
+    for cost in (0, -5, 10**10, 10**30):
+        assert (
+            prefill.read(prefill.sign(prefill.Prefill(DEMO, "commune:63040", cost)), demo) is None
+        )
+    assert prefill.read(prefill.sign(prefill.Prefill(DEMO, "nonsense", 8000)), demo) is None
+
+
+def test_a_simulation_of_another_collectivite_is_said_before_starting(client, billom_agent):
+    url = apply_link(
+        simulate(client, DEMO, applicant="commune:63113", q="Clermont-Ferrand", cost="30000")
+    )
+    body = text(client.get(url))
+    assert (
+        "Votre simulation portait sur Clermont-Ferrand, mais votre compte agit pour Billom" in body
+    )
+
+
+def test_an_account_without_collectivite_is_asked_for_one(client):
+    from tests.dossiers.factories import reviewer
+
+    client.force_login(reviewer())
+    page = client.get(f"/appels/{DEMO}/deposer/")
+    assert "Indiquez d’abord votre collectivité" in text(page)
+    assert "/compte/profil/?next=" in page.content.decode()
+    assert 'id="apply-form"' not in page.content.decode()
+
+
+def test_apply_to_a_closed_call_says_so(client, billom_agent):
+    body = text(client.get(f"/appels/{PDD}/deposer/"))
+    assert "Le dépôt est clos" in body
+    assert client.get("/appels/nulle-part/deposer/").status_code == 404

@@ -62,6 +62,14 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+def _given_next(request: HttpRequest, value: str | None) -> str:
+    """``next`` when one was given and is safe, else "" (the pages then link nowhere special)."""
+    return _safe_next(request, value) if value else ""
+
+
+SIGNUP_NEXT = "accounts:signup-next"
+
+
 def _send_confirmation_throttled(request: HttpRequest, user: User) -> None:
     # One e-mail a minute per address at most, whoever asks.
     if cache.add(f"accounts:confirmation-sent:{user.pk}", True, RESEND_EVERY):
@@ -78,6 +86,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None)
+    # Where the new user was going (« Déposer un dossier »): kept through the confirmation link.
+    next_url = _given_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         existing = form.existing_user
         with transaction.atomic():
@@ -85,17 +95,18 @@ def signup(request: HttpRequest) -> HttpResponse:
                 user = form.build_user()
                 user.terms_accepted_at = timezone.now()
                 user.save()
-                services.send_confirmation_email(request, user)
+                services.send_confirmation_email(request, user, next_url=next_url)
             elif cache.add(f"accounts:exists-sent:{existing.pk}", True, RESEND_EVERY):
                 # The same page as for a new account: the screen does not tell whether the
                 # address has an account; its owner is told by e-mail.
                 services.send_account_exists_email(request, existing)
         request.session[SIGNUP_EMAIL] = form.cleaned_data["email"]
+        request.session[SIGNUP_NEXT] = next_url
         return redirect("accounts:signup-done")
     return render(
         request,
         "accounts/signup.html",
-        _page("Créer un compte", form=form, vintage=form.vintage),
+        _page("Créer un compte", form=form, vintage=form.vintage, next=next_url),
     )
 
 
@@ -105,7 +116,9 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     if not email:
         return redirect("accounts:signup")
     return render(
-        request, "accounts/signup_done.html", _page("Confirmez votre adresse", email=email)
+        request,
+        "accounts/signup_done.html",
+        _page("Confirmez votre adresse", email=email, next=request.session.get(SIGNUP_NEXT, "")),
     )
 
 
@@ -124,7 +137,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/confirmed.html",
-        _page("Adresse électronique confirmée", newly=newly, confirmed_email=user.email),
+        _page(
+            "Adresse électronique confirmée",
+            newly=newly,
+            confirmed_email=user.email,
+            next=_given_next(request, request.GET.get("next")),
+        ),
     )
 
 

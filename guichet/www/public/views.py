@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from guichet import clock
-from guichet.calls.models import Call
+from guichet.calls.models import Call, CallStatus
 from guichet.calls.services import CallNotFound, get_call
 from guichet.rules.applicant import ApplicantKind
 from guichet.rules.eligibility import Status
@@ -21,6 +22,7 @@ from guichet.simulator.services import simulate
 from guichet.territories import services as territories
 from guichet.territories.text import normalize_name
 
+from . import prefill
 from .forms import SimulatorForm
 
 MAX_QUERY = 100
@@ -102,6 +104,20 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _apply_url(call: Call, form: SimulatorForm) -> str:
+    """« Déposer un dossier » after a positive verdict: the simulation goes along, signed."""
+    request = form.simulation_request()
+    signed = prefill.sign(
+        prefill.Prefill(
+            call=call.slug,
+            applicant=str(request.applicant).lower(),
+            cost=request.cost,
+            category=request.category or "",
+        )
+    )
+    return reverse("public:apply", args=[call.slug]) + "?" + urlencode({prefill.PARAMETER: signed})
+
+
 def _choice_url(request: HttpRequest, applicant: str, label: str) -> str:
     params = request.GET.copy()
     params["applicant"] = applicant
@@ -156,6 +172,11 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
         "candidates": candidates,
         "Status": Status,
         "share_url": request.build_absolute_uri() if verdict else "",
+        "apply_url": (
+            _apply_url(call, form)
+            if verdict and verdict.eligible and call.status() is CallStatus.OPEN
+            else ""
+        ),
         "simulator_url": reverse("public:simulator", args=[call.slug]),
         "suggest_url": reverse("public:collectivity-search"),
         "title": "Suis-je éligible ? Combien puis-je recevoir ?",
@@ -167,6 +188,57 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
     }
     template = "public/_simulator_result.html" if _is_htmx(request) else "public/simulator.html"
     return render(request, template, context)
+
+
+@require_GET
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """« Déposer un dossier », from the call's page or a positive verdict.
+
+    Signed out: sign in (or create an account) first, then back here (``next``). Signed in: the
+    collectivité the dossier will be for and the cost the simulation carried, and the button
+    that starts it (the applicant's ``dossier_create``, which reads the same simulation).
+    """
+    call = _call_or_404(slug)
+    is_open = call.status() is CallStatus.OPEN
+    if is_open and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    token = request.GET.get(prefill.PARAMETER, "")
+    simulation = prefill.read(token, call)
+    collectivity = getattr(request.user, "collectivity", None)
+    simulated_name = ""
+    if simulation is not None:
+        try:
+            simulated_name = territories.to_applicant(
+                simulation.kind, simulation.code, call.reference_vintage
+            ).name
+        except territories.UnknownCollectivity:
+            simulation = None
+    return render(
+        request,
+        "public/apply.html",
+        {
+            "call": call,
+            "is_open": is_open,
+            "simulation": simulation,
+            "simulation_token": token if simulation else "",
+            "simulated_name": simulated_name,
+            "collectivity": collectivity,
+            "other_collectivity": bool(
+                simulation
+                and collectivity
+                and not prefill.matches(simulation, collectivity.kind, collectivity.code)
+            ),
+            "profile_url": reverse("accounts:complete-profile")
+            + "?"
+            + urlencode({"next": request.get_full_path()}),
+            "title": "Déposer un dossier",
+            "breadcrumb": [
+                {"url": reverse("public:home"), "title": "Accueil"},
+                {"url": reverse("public:call", args=[call.slug]), "title": call.title},
+                {"title": "Déposer un dossier"},
+            ],
+        },
+    )
 
 
 @require_GET
