@@ -432,3 +432,65 @@ def test_apply_to_a_closed_call_says_so(client, billom_agent):
     body = text(client.get(f"/appels/{PDD}/deposer/"))
     assert "Le dépôt est clos" in body
     assert client.get("/appels/nulle-part/deposer/").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# The demo call's page: every date it shows is one of its moved dates, its calendar in order
+
+
+def shown_dates(body):
+    import re
+
+    from guichet.rules.timing import MONTHS
+
+    pattern = r"\b(1er|\d{1,2}) (" + "|".join(MONTHS) + r")(?: (\d{4}))?"
+    found = []
+    for day, month, year in re.findall(pattern, body):
+        found.append((1 if day == "1er" else int(day), MONTHS.index(month) + 1, year))
+    return found
+
+
+@pytest.mark.parametrize("today", ["2026-01-31", "2026-12-01", "2027-06-30"])
+def test_every_date_on_the_demo_calls_pages_is_one_of_its_moved_dates(client, today):
+    import datetime as dt
+    import re
+
+    from guichet.calls.services import load_definitions
+
+    [demo] = [c for c in load_definitions(today=dt.date.fromisoformat(today)) if c.slug == DEMO]
+    rules = demo.rules
+    dates = {rules.opens_on, rules.deadline, rules.engagement_deadline}
+    dates |= {s.date for s in rules.sessions}
+    page = text(client.get(reverse("public:call", args=[DEMO])))
+    verdict = text(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="8000"))
+    main = " ".join(body.split('role="main"')[1].split("</main>")[0] for body in (page, verdict))
+    found = shown_dates(main)
+    assert len(found) >= 9  # the calendar's five; the quotes of the deadline, sessions, engagement
+    for day, month, year in found:
+        if year:
+            assert dt.date(int(year), month, day) in dates, (day, month, year)
+        else:  # « le 21 novembre »: a session, in the year of the quote
+            assert any((d.day, d.month) == (day, month) for d in dates), (day, month)
+    years = {int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", re.sub(r"<[^>]+>", " ", main))}
+    vintage = int(demo.reference_vintage)  # « population municipale INSEE 2026 »
+    assert years <= {d.year for d in dates} | {e.year for e in rules.envelopes} | {vintage}, years
+    # « Les dossiers déposés ici ne sont pas instruits » was not true.
+    assert "ne sont pas instruits" not in main
+
+
+def test_the_calendar_is_in_date_order(client):
+    import re
+
+    for slug in (DEMO, PDD):
+        html = client.get(reverse("public:call", args=[slug])).content.decode()
+        table = html.split('id="quand"')[1].split("</table>")[0]
+        rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", table)
+        assert len(rows) == 5
+        dates = [shown_dates(when)[0] for _, when in rows]
+        keyed = [(int(y), m, d) for d, m, y in dates]
+        assert keyed == sorted(keyed), rows
+    # The Puy-de-Dôme's second session (7 July 2021) came after the deadline (30 June).
+    labels = [label for label, _ in rows]
+    assert labels.index("Date limite de dépôt") < labels.index(
+        "Deuxième session de relevé des candidatures"
+    )

@@ -84,6 +84,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", {"calls": calls, "title": "Appels à projets"})
 
 
+def _calendar(call: Call) -> list[dict[str, Any]]:
+    """The call's dates in date order: a collection session may fall after the deadline (the
+    Puy-de-Dôme's second one did)."""
+    rules = call.rules
+    steps = [
+        {"label": "Ouverture du dépôt", "date": rules.opens_on, "suffix": ""},
+        *(
+            {"label": f"{s.label} de relevé des candidatures", "date": s.date, "suffix": ""}
+            for s in rules.sessions
+        ),
+        {"label": "Date limite de dépôt", "date": rules.deadline, "suffix": " à 23 h 59"},
+        {
+            "label": "Engagement du projet (signature du devis ou du marché) au plus tard",
+            "date": rules.engagement_deadline,
+            "suffix": "",
+        },
+    ]
+    return sorted(steps, key=lambda step: step["date"])  # stable: the opening first on a tie
+
+
 @require_GET
 def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call_or_404(slug)
@@ -92,6 +112,7 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "public/call.html",
         {
             "call": call,
+            "calendar": _calendar(call),
             "rules": call.rules,
             "status": call.status(),
             "eligible_kinds": [k.label for k in ApplicantKind if k in call.rules.eligible_kinds],
