@@ -494,3 +494,62 @@ def test_the_calendar_is_in_date_order(client):
     assert labels.index("Date limite de dépôt") < labels.index(
         "Deuxième session de relevé des candidatures"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Wording: populations say « habitants », dates say « 1er »
+
+
+def test_population_says_inhabitants_and_the_vintage():
+    from guichet.www.public.templatetags.guichet import population
+
+    assert (
+        population(4805, "2026") == "4\u00a0805 habitants (population municipale, millésime 2026)"
+    )
+    assert population(0, "2026") == "0 habitants (population municipale, millésime 2026)"
+    assert population(None, "2026") == "inconnue"
+    assert population(1200) == "1\u00a0200 habitants (population municipale)"
+
+
+def test_the_simulator_says_inhabitants(client):
+    body = text(simulate(client, DEMO, applicant="commune:63040", q="Billom", cost="8000"))
+    assert "Population retenue : 4 805 habitants (population municipale, millésime 2026)." in body
+
+
+@pytest.mark.parametrize(
+    ("moment", "date_text", "datetime_text"),
+    [
+        ("2026-12-01T08:05:00+00:00", "1er décembre 2026", "1er décembre 2026 à 09:05"),
+        # 23:30 UTC on 30 November is already 1 December in Paris.
+        ("2026-11-30T23:30:00+00:00", "1er décembre 2026", "1er décembre 2026 à 00:30"),
+        ("2026-12-02T12:00:00+00:00", "2 décembre 2026", "2 décembre 2026 à 13:00"),
+        ("2027-07-01T06:00:00+00:00", "1er juillet 2027", "1er juillet 2027 à 08:00"),
+    ],
+)
+def test_dates_and_moments_have_the_french_ordinal(moment, date_text, datetime_text):
+    import datetime as dt
+
+    from guichet.www.public.templatetags.guichet import long_date, long_datetime
+
+    value = dt.datetime.fromisoformat(moment)
+    assert long_date(value) == date_text
+    assert long_datetime(value) == datetime_text
+    assert long_date(dt.date(2026, 12, 1)) == "1er décembre 2026"
+    assert long_date(None) == long_datetime(None) == ""
+
+
+def test_no_template_formats_a_date_by_itself():
+    # Django's |date:"j F Y" writes « 1 décembre »: every template uses long_date or
+    # long_datetime, which go through rules.timing.french_date.
+    import re
+    from pathlib import Path
+
+    import guichet
+
+    templates = Path(guichet.__file__).parent / "templates"
+    offenders = [
+        f"{path.relative_to(templates)}: {match}"
+        for path in templates.rglob("*.html")
+        for match in re.findall(r'\|date:"[^"]*[jdF][^"]*"', path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
