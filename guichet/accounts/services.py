@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.hashers import make_password
 from django.core import signing
@@ -74,13 +75,17 @@ def _absolute(request: HttpRequest, name: str, *args: str) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
 
 
-def send_confirmation_email(request: HttpRequest, user: User) -> None:
+def send_confirmation_email(request: HttpRequest, user: User, *, next_url: str = "") -> None:
+    """``next_url``: where the link leads once the address is confirmed (through sign-in)."""
+    confirm_url = _absolute(request, "accounts:confirm", confirmation_token(user))
+    if next_url:
+        confirm_url += "?" + urlencode({"next": next_url})
     send_email(
         [user.email],
         "accounts/confirm_email",
         {
             "user": user,
-            "confirm_url": _absolute(request, "accounts:confirm", confirmation_token(user)),
+            "confirm_url": confirm_url,
             "valid_days": CONFIRMATION_DAYS,
         },
     )
@@ -166,7 +171,7 @@ def collectivity_by_siren(siren: str, vintage: str) -> Collectivity | None:
 # Sign-up and the profile
 
 
-def sign_up(request: HttpRequest, form: Any) -> None:
+def sign_up(request: HttpRequest, form: Any, *, next_url: str = "") -> None:
     """A new account from a valid ``SignUpForm``, or, for an address that has one, an e-mail to
     its owner. Both paths hash the password typed, so that the answer takes the same time and
     does not tell whether the address has an account."""
@@ -176,7 +181,7 @@ def sign_up(request: HttpRequest, form: Any) -> None:
             user = form.build_user()  # hashes the password
             user.terms_accepted_at = timezone.now()
             user.save()
-            send_confirmation_email(request, user)
+            send_confirmation_email(request, user, next_url=next_url)
             return
         make_password(form.cleaned_data["password1"])  # the same work as for a new account
         if cache.add(f"accounts:exists-sent:{existing.pk}", True, RESEND_EVERY):

@@ -2,7 +2,10 @@
 
 A definition may ``extends:`` another one of the same folder (by slug): mappings are merged key by
 key, anything else (lists, texts, numbers) is replaced. ``shift_dates`` moves a derived call in
-time (used by the demonstration call). Validation itself is the pure rules core's
+time (used by the demonstration call): its dates, and the dates and years written in the texts it
+inherits (titles, quotes, session labels; see ``shift_text``), so that a page never shows a
+quote saying « 30 juin 2021 » beside a deadline in 2026. The texts the derived file writes itself
+are its own, written for the moved call, and are left as they are. Validation itself is the pure rules core's
 ``parse_call_rules``; this module only adds where in which file a problem stands.
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 import yaml
 
 from guichet.rules.parameters import CallRules, DefinitionError, parse_call_rules
+from guichet.rules.timing import MONTHS, french_date
 
 CALLS_DIR = Path(__file__).parent / "definitions"
 FUNDS_DIR = Path(__file__).parent / "funds"
@@ -116,7 +120,78 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _shift(data: dict[str, Any], today: dt.date, path: Path) -> dict[str, Any]:
+_MONTH_NUMBER = {name: i for i, name in enumerate(MONTHS, start=1)}
+# « 30 juin 2021 », « 1er juillet », « le 7 juin » ; « fin 2021 » ; a year alone (« en 2021 »,
+# « pour 2021 et 2022 »), but not an amount (« 2000 € ») nor a part of an ISO date or a code.
+_TEXT_DATE = re.compile(
+    r"\b(?P<day>1er|[12]\d|3[01]|0?[1-9])\s+(?P<month>" + "|".join(MONTHS) + r")"
+    r"(?:\s+(?P<year>(?:19|20)\d{2})\b)?"
+    r"|\bfin\s+(?P<end_of>(?:19|20)\d{2})\b"
+    r"|(?<![\w/.-])(?P<alone>(?:19|20)\d{2})(?![\w/-]|[.,]\d)(?!\s*(?:€|euros?\b))"
+)
+# Fields that hold no prose: identifiers, addresses, ISO dates, codes.
+_NOT_TEXT = frozenset(
+    {"slug", "fund", "source_url", "apply_url", "reference_vintage", "timezone", "dates",
+     "date", "territory", "kinds", "code", "rule", "extends"}
+)  # fmt: skip
+
+
+def _day_month(day: dt.date) -> str:
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]}"
+
+
+def shift_text(text: str, delta: dt.timedelta, opens: dt.date) -> str:
+    """The dates and years of ``text`` moved as the call's dates are moved by ``delta``.
+
+    ``opens`` is the call's opening date before the move. A full date moves by ``delta``
+    (« 30 juin 2021 » → « 14 décembre 2026 »); a day and month without year is read in the
+    opening's year and keeps that form (its year is added when it leaves the moved year);
+    « fin 2021 » is the 31 December and becomes « le 16 juin 2027 »; a year alone moves by as
+    many years as the opening did, as the envelopes' years do.
+    """
+    base_year = opens.year
+    years = (opens + delta).year - base_year
+
+    def moved(match: re.Match[str]) -> str:
+        if match["alone"]:
+            return str(int(match["alone"]) + years)
+        if match["end_of"]:
+            return "le " + french_date(dt.date(int(match["end_of"]), 12, 31) + delta)
+        day = 1 if match["day"] == "1er" else int(match["day"])
+        year = int(match["year"]) if match["year"] else base_year
+        try:
+            new = dt.date(year, _MONTH_NUMBER[match["month"]], day) + delta
+        except ValueError:  # « 31 juin »: not a date, left as written
+            return match[0]
+        if match["year"] or new.year != base_year + years:
+            return french_date(new)
+        return _day_month(new)
+
+    return _TEXT_DATE.sub(moved, text)
+
+
+def _shift_texts(value: Any, own: Any, delta: dt.timedelta, opens: dt.date) -> Any:
+    """Every inherited text of ``value`` moved (``shift_text``); ``own`` is what the file itself
+    wrote at the same place (left as it is)."""
+    if isinstance(value, str):
+        return value if isinstance(own, str) else shift_text(value, delta, opens)
+    if isinstance(value, dict):
+        own = own if isinstance(own, dict) else {}
+        return {
+            k: v if k in _NOT_TEXT else _shift_texts(v, own.get(k), delta, opens)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        # A list the file writes replaces the inherited one whole: all of it is its own.
+        if isinstance(own, list):
+            return value
+        return [_shift_texts(v, None, delta, opens) for v in value]
+    return value
+
+
+def _shift(
+    data: dict[str, Any], today: dt.date, path: Path, own: dict[str, Any] | None = None
+) -> dict[str, Any]:
     spec = data.pop("shift_dates", None)
     if spec is None:
         return data
@@ -131,6 +206,8 @@ def _shift(data: dict[str, Any], today: dt.date, path: Path) -> dict[str, Any]:
     def moved(value: Any) -> str:
         return (dt.date.fromisoformat(str(value)) + delta).isoformat()
 
+    texts = _shift_texts(data, own or {}, delta, opens)
+    data.update(texts)
     data["dates"] = {k: moved(v) for k, v in data["dates"].items()}
     data["sessions"] = [{**s, "date": moved(s["date"])} for s in data.get("sessions", [])]
     years = (opens + delta).year - opens.year
@@ -145,8 +222,9 @@ def load_call_file(
 ) -> LoadedCall:
     """Read, merge, shift and validate one call definition file."""
     data, sources = _resolve(path, _seen)
+    own = _read(path)[0] if "shift_dates" in data else {}
     try:
-        data = _shift(data, today or dt.date.today(), path)
+        data = _shift(data, today or dt.date.today(), path, own)
         rules = parse_call_rules(data)
     except DefinitionError as exc:
         line, file = None, path

@@ -1,6 +1,7 @@
 """Call definitions are data: loaded, merged, shifted, and refused with file, line and field."""
 
 import datetime as dt
+import re
 import shutil
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from guichet.calls.definitions import (
     load_all_calls,
     load_call_file,
     load_fund_file,
+    shift_text,
 )
+from guichet.rules.timing import MONTHS, french_date
 
 TODAY = dt.date(2026, 11, 28)
 PDD = "fitn7-axe3-puy-de-dome-2021"
@@ -259,3 +262,76 @@ def test_each_level_of_each_criterion_has_its_meaning():
         0,
         "Aucun effet sur les habitants ni sur leur relation avec la collectivité.",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A shifted call's texts: their dates and years move with its dates
+
+OPENS = dt.date(2021, 5, 18)
+DEMO_DELTA = dt.date(2026, 11, 1) - OPENS  # the demo loaded on 1 December 2026
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jusqu'au 30 juin 2021", "jusqu'au 14 décembre 2026"),
+        ("le 7 juin, puis le 7 juillet.", "le 21 novembre, puis le 21 décembre."),
+        ("engagés avant fin 2021 (signature)", "engagés avant le 16 juin 2027 (signature)"),
+        ("Engagement avant fin 2021", "Engagement avant le 16 juin 2027"),
+        ("en 2021 :", "en 2026 :"),
+        ("par an pour 2021 et 2022.", "par an pour 2026 et 2027."),
+        ("le 1er juin 2021", "le 15 novembre 2026"),
+        ("le 18 mai 2021", "le 1er novembre 2026"),  # the French ordinal
+        ("le 31 juin", "le 31 juin"),  # no such date: left as written
+        ("un plafond de 2000 € et 2021 euros", "un plafond de 2000 € et 2021 euros"),
+        ("le code 2021-06-07, la version 2021.5", "le code 2021-06-07, la version 2021.5"),
+        ("297 000 euros, 5 000 habitants", "297 000 euros, 5 000 habitants"),
+    ],
+)
+def test_shift_text(text, expected):
+    assert shift_text(text, DEMO_DELTA, OPENS) == expected
+
+
+def test_a_day_and_month_leaving_the_moved_year_gets_its_year():
+    # Opened on 1 December 2026: « le 7 juin » stays in 2026, the 7 July falls in 2027.
+    delta = dt.date(2026, 12, 1) - OPENS
+    assert shift_text("en 2021 : le 7 juin", delta, OPENS) == "en 2026 : le 21 décembre"
+    assert shift_text("le 7 juillet", delta, OPENS) == "le 20 janvier 2027"
+    assert shift_text("le 7 juillet", dt.timedelta(0), OPENS) == "le 7 juillet"
+
+
+@pytest.mark.parametrize(
+    "today", [dt.date(2026, 1, 1), TODAY, dt.date(2026, 12, 31), dt.date(2027, 2, 28)]
+)
+def test_the_demo_calls_texts_say_its_moved_dates(today):
+    demo = load_call_file(CALLS_DIR / "demo-fitn7-axe3-puy-de-dome.yaml", today=today).rules
+    real = load_call_file(CALLS_DIR / f"{PDD}.yaml", today=today).rules
+    texts = [demo.title, demo.summary, *(s.label for s in demo.sessions)]
+    texts += [t for r in demo.rules.values() for t in (r.title, r.quote)]
+    shown_years = {str(e.year) for e in demo.envelopes}
+    for text in texts:
+        for year in re.findall(r"\b(?:19|20)\d{2}\b", text):
+            assert year in shown_years | {str(demo.engagement_deadline.year)}, text
+    assert french_date(demo.deadline) in demo.rules["DEADLINE"].quote
+    assert french_date(demo.engagement_deadline) in demo.rules["ENGAGEMENT"].quote
+    assert french_date(demo.engagement_deadline) in demo.rules["ENGAGEMENT"].title
+    sessions = demo.rules["SESSIONS"].quote
+    for session in demo.sessions:
+        day = "1er" if session.date.day == 1 else str(session.date.day)
+        assert f"le {day} {MONTHS[session.date.month - 1]}" in sessions
+    # The real call is not moved.
+    assert "jusqu'au 30 juin 2021" in real.rules["DEADLINE"].quote
+
+
+def test_the_texts_a_shifted_file_writes_are_its_own(calls_dir):
+    demo = calls_dir / "demo-fitn7-axe3-puy-de-dome.yaml"
+    rewrite(demo, "summary: >-\n", "summary: >-\n  Copie de l'appel de 2021.\n")
+    rewrite(
+        demo,
+        "apply_url:",
+        'rules:\n  DEADLINE:\n    quote: "Dépôt jusqu\'au 30 juin 2021."\napply_url:',
+    )
+    r = load_call_file(demo, today=TODAY).rules
+    assert r.summary.startswith("Copie de l'appel de 2021.")
+    assert r.rules["DEADLINE"].quote == "Dépôt jusqu'au 30 juin 2021."
+    assert "2026" in r.rules["SESSIONS"].quote  # inherited, so moved

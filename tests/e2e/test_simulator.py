@@ -105,3 +105,35 @@ def test_the_association_shortcut_from_an_empty_form_gives_the_verdict(page):
     expect(page.locator("#cost-error")).to_have_count(0)
     expect(page.locator("#result .fr-alert")).to_contain_text("Les structures pouvant candidater")
     expect(page.locator("#result")).not_to_contain_text("STRUCTURE")
+
+
+def test_from_a_positive_verdict_to_a_started_dossier(committed_db, page):
+    # Simulator → positive verdict → « Déposer un dossier » → sign in → the dossier starts
+    # with the collectivité and the cost of the simulation.
+    from guichet.dossiers.models import Dossier
+    from tests.dossiers.factories import agent
+
+    secretary = agent("commune", "63040", "Billom", email="secretariat@mairie-billom.example.fr")
+    page.goto("/appels/demo-fitn7-axe3-puy-de-dome/")
+    page.get_by_role("link", name="Suis-je éligible ? Combien puis-je recevoir ?").click()
+    choose_collectivity(page, "bill", "Billom")
+    page.get_by_label(re.compile("Coût global")).fill("8000")
+    page.get_by_role("button", name="Vérifier mon éligibilité").click()
+    expect(page.get_by_role("heading", name="Votre projet peut être éligible")).to_be_visible()
+    page.get_by_role("link", name="Déposer un dossier").click()
+
+    expect(page.get_by_role("heading", name="Se connecter", exact=True)).to_be_visible()
+    page.get_by_label(re.compile("Adresse électronique")).fill(secretary.email)
+    page.get_by_label("Mot de passe", exact=True).fill("Un-mot-de-passe-solide-42")
+    page.get_by_role("button", name="Se connecter").click()
+
+    expect(page.get_by_role("heading", name="Déposer un dossier")).to_be_visible()
+    expect(page.locator("#apply-summary")).to_contain_text("Billom")
+    expect(page.locator("#apply-cost")).to_contain_text("8\u00a0000")
+    page.get_by_role("button", name="Commencer le dossier").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Porteur du projet"))).to_be_visible()
+    expect(page.get_by_text("Le coût de votre simulation")).to_be_visible()
+    dossier = Dossier.objects.get(created_by=secretary)
+    assert (dossier.applicant_code, dossier.applicant_name) == ("63040", "Billom")
+    assert dossier.total_cost == 8000

@@ -55,6 +55,9 @@ def _page(title: str, **extra):
     }
 
 
+SIGNUP_NEXT = "accounts:signup-next"
+
+
 def _send_confirmation_throttled(request: HttpRequest, user: User) -> None:
     # One e-mail a minute per address at most, whoever asks.
     if cache.add(f"accounts:confirmation-sent:{user.pk}", True, RESEND_EVERY):
@@ -71,14 +74,17 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None)
+    # Where the new user was going (« Déposer un dossier »): kept through the confirmation link.
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
-        services.sign_up(request, form)
+        services.sign_up(request, form, next_url=next_url)
         request.session[SIGNUP_EMAIL] = form.cleaned_data["email"]
+        request.session[SIGNUP_NEXT] = next_url
         return redirect("accounts:signup-done")
     return render(
         request,
         "accounts/signup.html",
-        _page("Créer un compte", form=form, vintage=form.vintage),
+        _page("Créer un compte", form=form, vintage=form.vintage, next=next_url),
     )
 
 
@@ -88,7 +94,9 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     if not email:
         return redirect("accounts:signup")
     return render(
-        request, "accounts/signup_done.html", _page("Confirmez votre adresse", email=email)
+        request,
+        "accounts/signup_done.html",
+        _page("Confirmez votre adresse", email=email, next=request.session.get(SIGNUP_NEXT, "")),
     )
 
 
@@ -107,7 +115,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/confirmed.html",
-        _page("Adresse électronique confirmée", newly=newly, confirmed_email=user.email),
+        _page(
+            "Adresse électronique confirmée",
+            newly=newly,
+            confirmed_email=user.email,
+            next=safe_next(request, request.GET.get("next")),
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from guichet.rules.money import format_euros
 from guichet.rules.timing import french_date
 from guichet.simulator.inputs import InputError, parse_applicant_ref
 from guichet.territories.services import UnknownCollectivity, search, to_applicant
+from guichet.www.public import prefill as simulation_prefill
 
 from . import forms
 
@@ -107,7 +108,23 @@ def dossier_create(request: HttpRequest, slug: str) -> HttpResponse:
     except services.NotEditable as exc:
         messages.error(request, str(exc))
         return redirect("applicant:dossiers")
+    _fill_from_simulation(request, dossier, call)
     return redirect("applicant:step", dossier.uuid, "porteur")
+
+
+def _fill_from_simulation(request: HttpRequest, dossier: Dossier, call: Call) -> None:
+    """A dossier started from a simulation (« Déposer un dossier » after a positive verdict)
+    takes its cost and category: see ``guichet.www.public.prefill``."""
+    simulation = simulation_prefill.read(request.POST.get(simulation_prefill.PARAMETER), call)
+    if simulation is None:
+        return
+    simulation_prefill.fill(dossier, request.user, simulation)  # type: ignore[arg-type]
+    if simulation.cost is not None:
+        messages.info(
+            request,
+            f"Le coût de votre simulation ({format_euros(simulation.cost)}) est repris à l’étape "
+            "« Budget », en une ligne à détailler.",
+        )
 
 
 # ---------------------------------------------------------------- the steps

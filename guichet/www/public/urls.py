@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("appels/<slug:slug>/", views.call_detail, name="call"),
     path("appels/<slug:slug>/simulateur/", views.simulator, name="simulator"),
+    path("appels/<slug:slug>/deposer/", views.apply, name="apply"),
     path("collectivites/recherche/", views.collectivity_search, name="collectivity-search"),
     path("accessibilite/", views.accessibility, name="accessibility"),
 ]

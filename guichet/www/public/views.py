@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from guichet import clock
-from guichet.calls.models import Call
+from guichet.calls.models import Call, CallStatus
 from guichet.calls.services import CallNotFound, get_call
 from guichet.rules.applicant import ApplicantKind
 from guichet.rules.eligibility import Status
@@ -21,6 +22,7 @@ from guichet.simulator.services import simulate
 from guichet.territories import services as territories
 from guichet.territories.text import normalize_name
 
+from . import prefill
 from .forms import SimulatorForm
 
 MAX_QUERY = 100
@@ -82,6 +84,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", {"calls": calls, "title": "Appels à projets"})
 
 
+def _calendar(call: Call) -> list[dict[str, Any]]:
+    """The call's dates in date order: a collection session may fall after the deadline (the
+    Puy-de-Dôme's second one did)."""
+    rules = call.rules
+    steps = [
+        {"label": "Ouverture du dépôt", "date": rules.opens_on, "suffix": ""},
+        *(
+            {"label": f"{s.label} de relevé des candidatures", "date": s.date, "suffix": ""}
+            for s in rules.sessions
+        ),
+        {"label": "Date limite de dépôt", "date": rules.deadline, "suffix": " à 23 h 59"},
+        {
+            "label": "Engagement du projet (signature du devis ou du marché) au plus tard",
+            "date": rules.engagement_deadline,
+            "suffix": "",
+        },
+    ]
+    return sorted(steps, key=lambda step: step["date"])  # stable: the opening first on a tie
+
+
 @require_GET
 def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call_or_404(slug)
@@ -90,6 +112,7 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "public/call.html",
         {
             "call": call,
+            "calendar": _calendar(call),
             "rules": call.rules,
             "status": call.status(),
             "eligible_kinds": [k.label for k in ApplicantKind if k in call.rules.eligible_kinds],
@@ -100,6 +123,20 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ],
         },
     )
+
+
+def _apply_url(call: Call, form: SimulatorForm) -> str:
+    """« Déposer un dossier » after a positive verdict: the simulation goes along, signed."""
+    request = form.simulation_request()
+    signed = prefill.sign(
+        prefill.Prefill(
+            call=call.slug,
+            applicant=str(request.applicant).lower(),
+            cost=request.cost,
+            category=request.category or "",
+        )
+    )
+    return reverse("public:apply", args=[call.slug]) + "?" + urlencode({prefill.PARAMETER: signed})
 
 
 def _choice_url(request: HttpRequest, applicant: str, label: str) -> str:
@@ -156,6 +193,11 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
         "candidates": candidates,
         "Status": Status,
         "share_url": request.build_absolute_uri() if verdict else "",
+        "apply_url": (
+            _apply_url(call, form)
+            if verdict and verdict.eligible and call.status() is CallStatus.OPEN
+            else ""
+        ),
         "simulator_url": reverse("public:simulator", args=[call.slug]),
         "suggest_url": reverse("public:collectivity-search"),
         "title": "Suis-je éligible ? Combien puis-je recevoir ?",
@@ -167,6 +209,57 @@ def simulator(request: HttpRequest, slug: str) -> HttpResponse:
     }
     template = "public/_simulator_result.html" if _is_htmx(request) else "public/simulator.html"
     return render(request, template, context)
+
+
+@require_GET
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """« Déposer un dossier », from the call's page or a positive verdict.
+
+    Signed out: sign in (or create an account) first, then back here (``next``). Signed in: the
+    collectivité the dossier will be for and the cost the simulation carried, and the button
+    that starts it (the applicant's ``dossier_create``, which reads the same simulation).
+    """
+    call = _call_or_404(slug)
+    is_open = call.status() is CallStatus.OPEN
+    if is_open and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    token = request.GET.get(prefill.PARAMETER, "")
+    simulation = prefill.read(token, call)
+    collectivity = getattr(request.user, "collectivity", None)
+    simulated_name = ""
+    if simulation is not None:
+        try:
+            simulated_name = territories.to_applicant(
+                simulation.kind, simulation.code, call.reference_vintage
+            ).name
+        except territories.UnknownCollectivity:
+            simulation = None
+    return render(
+        request,
+        "public/apply.html",
+        {
+            "call": call,
+            "is_open": is_open,
+            "simulation": simulation,
+            "simulation_token": token if simulation else "",
+            "simulated_name": simulated_name,
+            "collectivity": collectivity,
+            "other_collectivity": bool(
+                simulation
+                and collectivity
+                and not prefill.matches(simulation, collectivity.kind, collectivity.code)
+            ),
+            "profile_url": reverse("accounts:complete-profile")
+            + "?"
+            + urlencode({"next": request.get_full_path()}),
+            "title": "Déposer un dossier",
+            "breadcrumb": [
+                {"url": reverse("public:home"), "title": "Accueil"},
+                {"url": reverse("public:call", args=[call.slug]), "title": call.title},
+                {"title": "Déposer un dossier"},
+            ],
+        },
+    )
 
 
 @require_GET

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
@@ -8,6 +9,7 @@ from django.dispatch import receiver
 from django.template.base import NodeList, Parser, Token
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from guichet.rules.money import format_euros, format_int
@@ -27,8 +29,37 @@ def inhabitants(value):
 
 
 @register.filter
+def population(value, vintage=""):
+    """« 4 805 habitants (population municipale, millésime 2026) »; « inconnue » without one."""
+    if value is None or value == "":
+        return "inconnue"
+    where = f", millésime {vintage}" if vintage else ""
+    return f"{format_int(int(value))} habitants (population municipale{where})"
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
+# Every date on screen goes through ``rules.timing.french_date``: « 1er décembre 2026 », never
+# « 1 décembre » (Django's ``|date:"j F Y"`` has no French ordinal).
+@register.filter
 def long_date(value):
-    return "" if not value else french_date(value)
+    """« 1er décembre 2026 », for a date or a moment (its date in the current time zone)."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = _local(value).date()
+    return french_date(value)
+
+
+@register.filter
+def long_datetime(value):
+    """« 1er décembre 2026 à 09:05 », in the current time zone (Paris)."""
+    if not value:
+        return ""
+    local = _local(value)
+    return f"{french_date(local.date())} à {local:%H:%M}"
 
 
 @register.filter
