@@ -4,7 +4,8 @@ The list is per call (a selector when the agent has roles in several calls; the 
 default) and shows only what ``review.permissions.visible_dossiers`` allows. Tabs by state, filters,
 search, columns and sorting come from ``guichet.review.listing`` (which exports reuse): this module
 only reads the request, pages the result and renders it. The filters are a GET form (the URL is
-shareable); htmx swaps ``#dossier-list`` in place and pushes the URL.
+shareable); htmx replaces ``#list-results`` only (the form and its open panels stay), pushes the
+URL, and out-of-band swaps bring the heading, the title and the form's hidden tab and sort.
 
 The columns a reviewer chose are remembered in their session (key ``COLUMNS_SESSION_KEY``): there
 is no per-user preference model yet, so a new sign-in starts from the default columns.
