@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup install run lint format typecheck bench chromium clean help
+.PHONY: demo test setup install run lint format typecheck bench serve-prod chromium clean help
 
 help:
 	@echo "make demo   : installe, prépare la base SQLite de démonstration et lance le serveur"
 	@echo "make test   : toute la suite de tests (DATABASE_URL pour PostgreSQL)"
 	@echo "make bench  : mesures de vitesse, écrites dans bench/results.json"
 	@echo "make lint   : ruff et mypy"
+	@echo "make serve-prod : migrate, collectstatic puis gunicorn (réglages de production, voir le README)"
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est requis."; exit 1; }
@@ -72,6 +73,14 @@ typecheck: install
 bench: install
 	mkdir -p bench var
 	$(BIN)/python -m bench.run
+
+# Production (README, « Production »): the settings and DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
+# DATABASE_URL… come from the environment. The tasks worker (manage.py db_worker) and the periodic
+# command (manage.py guichet_periodic, every few minutes) run beside it, under systemd or cron.
+serve-prod: install
+	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py collectstatic --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.production exec $(BIN)/gunicorn -c config/gunicorn.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

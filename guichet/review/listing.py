@@ -8,8 +8,9 @@ the dossiers and the columns on screen (every page, not only the current one).
 Columns (``COLUMNS``): key → ``Column(label, value, text, sort)``. ``value(dossier)`` is the raw
 value for a spreadsheet (Decimal, int, datetime, str or None); ``text(dossier)`` is what the page
 shows, in French; ``sort`` is the ORM expression the header sorts on. The queryset carries the
-annotations the columns read (``cost``, ``arrondissement_name``, ``amount``) and follows the
-foreign keys they use (session, assignee), so reading every column costs no query per dossier.
+annotations the columns read (``cost``, ``arrondissement_name``, ``amount``), follows the
+foreign keys they use (session, assignee) and gives every dossier the same ``call`` instance, so
+reading every column costs no query per dossier.
 
 Search is case and accent insensitive: each word typed, normalised (lowercase, no French accents,
 hyphens and apostrophes as spaces), must appear in the dossier's ``search_text``, the same
@@ -62,16 +63,18 @@ class Tab:
     key: str
     label: str
     states: tuple[State, ...]
+    heading: str  # the page's title and h1 when this tab is shown
 
 
 TABS: tuple[Tab, ...] = (
-    Tab("a-instruire", "À instruire", (State.SUBMITTED,)),
-    Tab("en-instruction", "En instruction", (State.IN_REVIEW,)),
-    Tab("corrections", "En attente de corrections", (State.CORRECTION_REQUESTED,)),
-    Tab("proposes", "Proposés au comité", (State.PROPOSED,)),
-    Tab("decides", "Décidés", (State.ACCEPTED, State.REFUSED)),
-    Tab("retires", "Retirés", (State.WITHDRAWN,)),
-)
+    Tab("a-instruire", "À instruire", (State.SUBMITTED,), "Dossiers à instruire"),
+    Tab("en-instruction", "En instruction", (State.IN_REVIEW,), "Dossiers en instruction"),
+    Tab("corrections", "En attente de corrections", (State.CORRECTION_REQUESTED,),
+        "Dossiers en attente de corrections"),
+    Tab("proposes", "Proposés au comité", (State.PROPOSED,), "Dossiers proposés au comité"),
+    Tab("decides", "Décidés", (State.ACCEPTED, State.REFUSED), "Dossiers décidés"),
+    Tab("retires", "Retirés", (State.WITHDRAWN,), "Dossiers retirés"),
+)  # fmt: skip
 TABS_BY_KEY = {t.key: t for t in TABS}
 DEFAULT_TAB = TABS[0].key
 
@@ -167,6 +170,12 @@ COLUMNS: dict[str, Column] = {
 }  # fmt: skip
 DEFAULT_COLUMNS: tuple[str, ...] = (
     "number", "applicant", "title", "arrondissement", "maximum", "score", "state", "assignee",
+)  # fmt: skip
+# The dossier's long texts, which no column reads: left out of the list's and the exports' rows.
+UNLISTED_FIELDS = (
+    "summary", "examples", "description", "daily_life_effect", "participatory_how",
+    "innovation", "solution_choice", "governance", "pooling", "population_justification",
+    "search_text",
 )  # fmt: skip
 DEFAULT_SORT = "submitted_at"  # oldest first: the dossiers that have waited longest come first
 
@@ -441,10 +450,13 @@ def listing(
     )
     form.is_valid()
     data = form.cleaned_data  # only the valid values: the others are ignored
+    # Every dossier shares the one ``call`` instance (``call.dossiers`` tells the queryset so):
+    # joining the call would build and decode it again for each row.
+    visible = call.dossiers.all() & visible_dossiers(user, call)
     base = _filter(
-        annotate(
-            visible_dossiers(user, call).filter(submitted_at__isnull=False), call
-        ).select_related("call", "session", "assignee"),
+        annotate(visible.filter(submitted_at__isnull=False), call)
+        .select_related("session", "assignee")
+        .defer(*UNLISTED_FIELDS),
         data,
         user,
     )

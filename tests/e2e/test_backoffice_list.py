@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
@@ -58,7 +59,7 @@ def test_a_reviewer_filters_sorts_and_starts_reviews_in_bulk(committed_db, signe
     page.get_by_label("Rechercher une collectivité, un projet ou un numéro").fill("genes")
     page.get_by_role("button", name="Rechercher").click()
     expect(page.locator("#dossier-table tbody tr")).to_have_count(2)
-    page.locator("label[for=select-all]").click()
+    page.locator("#select-all").check()
     expect(page.locator("input[name=dossiers]:checked")).to_have_count(2)
     page.get_by_label("Action groupée").select_option("start_review")
     page.get_by_role("button", name="Appliquer aux dossiers sélectionnés").click()
@@ -71,3 +72,72 @@ def test_a_reviewer_filters_sorts_and_starts_reviews_in_bulk(committed_db, signe
         State.IN_REVIEW
     }
     assert Dossier.objects.get(pk=billom.pk).state == State.SUBMITTED
+
+
+def test_at_1280_px_the_list_fits_its_panels_stay_open_and_the_title_follows_the_tab(
+    committed_db, signed_in
+):
+    call = Call.objects.get(slug=REAL_CALL)
+    owner = agent()
+    long_title = (
+        "Accompagnement à la dématérialisation des autorisations d’urbanisme et du courrier"
+    )
+    for n in range(4):
+        make(call, owner, applicant_name="Saint-Bonnet-près-Riom", title=f"{long_title} {n}")
+    make(call, owner, applicant_name="Billom", state=State.IN_REVIEW)
+    user = reviewer(role="manager")  # the widest table: the row checkboxes too
+    user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
+    user.save()
+    user.agent_roles.exclude(call=call).delete()
+    page = signed_in(user)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/instruction/")
+    expect(page.locator("#dossier-table tbody tr")).to_have_count(4)
+
+    # The default columns fit: no horizontal scroll of the page nor of the table.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(
+        "(() => { const c = document.querySelector('#dossier-table .fr-table__container');"
+        " return c.scrollWidth <= c.clientWidth; })()"
+    )
+    # Each row's checkbox sits inside its row, not on the border between two rows.
+    for row in page.locator("#dossier-table tbody tr").all():
+        box = row.locator("input[name=dossiers] + label").evaluate(
+            "l => { const r = l.getBoundingClientRect(); return [r.top, r.bottom]; }"
+        )
+        cell = row.bounding_box()
+        assert cell["y"] <= box[0] and box[1] <= cell["y"] + cell["height"]
+
+    # A criterion chosen in the open panel: the results change, the panel stays open.
+    filters = page.get_by_role("button", name="Filtres", exact=True)
+    filters.click()
+    expect(filters).to_have_attribute("aria-expanded", "true")
+    page.locator("#id_type").select_option("epci")
+    expect(page.locator("#dossier-table tbody")).to_contain_text("Aucun dossier ne correspond.")
+    expect(page).to_have_url(re.compile(r"type=epci"))
+    expect(filters).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#list-filters")).to_be_visible()
+    page.locator("#id_type").select_option("")
+    expect(page.locator("#dossier-table tbody tr")).to_have_count(4)
+
+    # The columns panel too.
+    columns = page.get_by_role("button", name="Colonnes et pagination")
+    columns.click()
+    page.locator("label[for=id_colonnes_7]").click()  # Population
+    expect(page.get_by_role("columnheader", name=re.compile("Population"))).to_be_visible()
+    expect(columns).to_have_attribute("aria-expanded", "true")
+
+    # Another tab: its name in the title and the heading; the criteria go with it.
+    expect(page).to_have_title(re.compile(r"^Dossiers à instruire — "))
+    page.get_by_role("link", name="En instruction (1)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers en instruction")
+    expect(page).to_have_title(f"Dossiers en instruction — {call.title} — guichet")
+    expect(page.locator("#dossier-table tbody tr")).to_have_count(1)
+    # (DSFR's accordion group opens one panel at a time: opening Colonnes closed Filtres.)
+    expect(columns).to_have_attribute("aria-expanded", "true")
+    filters.click()
+    page.locator("#id_type").select_option("commune")  # the form now asks for this tab
+    expect(page).to_have_url(
+        re.compile(r"onglet=en-instruction.*type=commune|type=commune.*onglet=en-instruction")
+    )
+    expect(page.locator("#dossier-table tbody tr")).to_have_count(1)

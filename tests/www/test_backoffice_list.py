@@ -540,3 +540,113 @@ def test_only_managers_are_shown_the_way_to_the_calls_agents(client, call):
     assert agents_url in page(client).content.decode()
     client.force_login(reviewer())
     assert agents_url not in page(client).content.decode()
+
+
+# ---------------------------------------------------------------- what the page says and swaps
+
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-results"}
+
+
+def _title(html):
+    return html.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("tab", "heading"),
+    [
+        ("a-instruire", "Dossiers à instruire"),
+        ("en-instruction", "Dossiers en instruction"),
+        ("corrections", "Dossiers en attente de corrections"),
+        ("proposes", "Dossiers proposés au comité"),
+        ("decides", "Dossiers décidés"),
+        ("retires", "Dossiers retirés"),
+    ],
+)
+def test_the_title_and_the_heading_name_the_tab_and_the_call(client, call, tab, heading):
+    client.force_login(reviewer())
+    html = page(client, onglet=tab).content.decode()
+    assert _title(html) == f"{heading} — {call.title} — guichet"
+    assert f'<h1 id="list-heading">{heading}</h1>' in html
+
+    swapped = client.get(URL, {"appel": REAL_CALL, "onglet": tab}, **HTMX).content.decode()
+    assert _title(swapped) == f"{heading} — {call.title} — guichet"
+    assert f'<h1 id="list-heading" hx-swap-oob="true">{heading}</h1>' in swapped
+
+
+def test_an_htmx_change_replaces_the_results_and_leaves_the_filter_panels_alone(
+    client, call, owner
+):
+    make(call, owner, state=State.IN_REVIEW)
+    client.force_login(reviewer())
+    full = page(client).content.decode()
+    assert 'id="filters"' in full and 'id="list-results"' in full
+    assert 'hx-target="#list-results"' in full
+
+    response = client.get(
+        URL, {"appel": REAL_CALL, "onglet": "en-instruction", "tri": "-title"}, **HTMX
+    )
+    swapped = response.content.decode()
+    assert 'id="filters"' not in swapped  # the form and its open or closed panels stay
+    assert 'aria-controls="list-filters"' not in swapped
+    assert swapped.lstrip().startswith('<div id="list-results">')
+    # The form's hidden tab and sort follow the links clicked in the results.
+    assert (
+        '<input type="hidden" id="filter-onglet" name="onglet" value="en-instruction" '
+        'hx-swap-oob="true">' in swapped
+    )
+    assert (
+        '<input type="hidden" id="filter-tri" name="tri" value="-title" hx-swap-oob="true">'
+        in swapped
+    )
+    assert "Vary" in response and "HX-Target" in response["Vary"]
+    # Another target (an older page) still gets the whole page.
+    other = client.get(URL, {"appel": REAL_CALL}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="x")
+    assert 'id="filters"' in other.content.decode()
+
+
+def test_without_a_sort_the_hidden_sort_is_not_sent(client, call):
+    client.force_login(reviewer())
+    html = page(client).content.decode()
+    assert '<input type="hidden" id="filter-tri" name="tri" value="" disabled>' in html
+
+
+def test_rows_escape_every_value_and_carry_dsfr_row_checkboxes(client, call, owner):
+    dossier = make(call, owner, title="Portail <em>citoyen</em> & « Billom »")
+    client.force_login(manager())
+    html = page(client).content.decode()
+    assert "Portail &lt;em&gt;citoyen&lt;/em&gt; &amp; « Billom »" in html
+    assert "<em>citoyen" not in html
+    link = reverse("backoffice:dossier", args=[dossier.uuid])
+    assert f'<a href="{link}">{dossier.number}</a>' in html
+    # The checkbox cell follows DSFR's selectable rows (centred in its row, its label read out).
+    assert (
+        f'<td class="fr-cell--fixed"><div class="fr-checkbox-group fr-checkbox-group--sm">'
+        f'<input type="checkbox" id="select-{dossier.uuid}" name="dossiers" '
+        f'value="{dossier.uuid}" data-fr-row-select="true">'
+        f'<label class="fr-label" for="select-{dossier.uuid}">'
+        f"Sélectionner le dossier {dossier.number}</label></div></td>"
+    ) in html
+    # Long texts wrap instead of widening the table; numbers stay right-aligned.
+    assert '<td class="fr-cell--multiline">Portail &lt;em&gt;' in html
+    assert f'<td class="fr-cell--right">{listing.format_euros(Decimal("5000"))}</td>' in html
+
+
+def test_the_kept_filter_form_follows_every_criterion_and_column(client, call, owner):
+    """The filter form's markup is kept per process: a different criterion, column or call
+    reload must give a different form, never an earlier one."""
+    client.force_login(reviewer())
+    first = page(client, q="billom").content.decode()
+    assert 'value="billom"' in first
+    second = page(client, q="thiers").content.decode()
+    assert 'value="thiers"' in second and 'value="billom"' not in second
+    assert 'value="billom"' in page(client, q="billom").content.decode()
+
+    with_population = page(client, choix_colonnes="1", colonnes=["number", "population"])
+    html = with_population.content.decode()
+    population = list(listing.COLUMNS).index("population")
+    assert f'id="id_colonnes_{population}" name="colonnes" value="population" checked' in html
+    session = call.sessions.first()
+    session.label = "Session renommée"
+    session.save()
+    Call.objects.filter(pk=call.pk).update(loaded_at=clock.now() + dt.timedelta(seconds=1))
+    assert "Session renommée" in page(client).content.decode()
