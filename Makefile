@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup install run lint format typecheck bench serve-prod chromium clean help
+.PHONY: demo test setup install run lint format typecheck check-migrations bench serve-prod chromium clean help
 
 help:
 	@echo "make demo   : installe, prépare la base SQLite de démonstration et lance le serveur"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  : mesures de vitesse, écrites dans bench/results.json"
 	@echo "make lint   : ruff et mypy"
 	@echo "make serve-prod : migrate, collectstatic puis gunicorn (réglages de production, voir le README)"
+	@echo "make check-migrations : vérifie que chaque changement de modèle a sa migration"
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est requis."; exit 1; }
@@ -55,8 +56,16 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium manque : installez le paquet « chromium » (apt-get install chromium)."; exit 1; fi; }
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on its own test database (in
+# memory on SQLite; test_<name>_gw0, test_<name>_gw1… on PostgreSQL). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Every model change has its migration (also tests/test_migrations.py).
+check-migrations: install
+	mkdir -p var
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 lint: install
 	$(BIN)/ruff check .

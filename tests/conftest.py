@@ -1,7 +1,11 @@
-"""Suite-wide fixtures.
+"""Suite-wide fixtures and guards.
 
 The test databases get the real reference data (every shipped vintage) once per session, so
 every test of the suite can look collectivités up as in production.
+
+Guards, after les-emplois' tests/conftest.py: a test fails when a template of guichet prints a
+variable that does not exist (config/settings/test.py), when a locking query joins another table
+without ``of=``, when it leaves the clock frozen; every warning is an error (pyproject.toml).
 """
 
 import pytest
@@ -54,3 +58,63 @@ def clock_left_as_found():
     yield
     leaked, clock._frozen = clock._frozen, before
     assert leaked == before, f"the clock was left frozen at {leaked}"
+
+
+class LockingQueryJoins(Exception):
+    """A ``select_for_update()`` joins other tables without ``of=``."""
+
+
+# What the guards found during the current test, also in another thread (the live server's).
+_violations: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def locking_queries_lock_their_own_rows():
+    """``select_for_update()`` with ``select_related`` (or a filter across a relation) locks every
+    joined row on PostgreSQL: locking a dossier with its call would serialise every write of the
+    call. Such a query must say which rows it locks (``of=("self",)``). Checked when the query is
+    compiled, on SQLite too, which ignores the lock but builds the same joins."""
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.db.models.sql.datastructures import BaseTable
+
+    original = SQLCompiler.get_from_clause
+
+    def get_from_clause(self):
+        # Called while the query is compiled, when each alias counts the references to it (the
+        # counts are reset once the SQL is written).
+        result = original(self)
+        query = self.query
+        if query.select_for_update and not query.select_for_update_of:
+            joined = sorted(
+                join.table_name
+                for alias, join in query.alias_map.items()
+                if query.alias_refcount.get(alias) and not isinstance(join, BaseTable)
+            )
+            if joined:
+                message = (
+                    f"select_for_update() on {query.model._meta.label} also locks "
+                    f'{", ".join(joined)}: say which rows it locks, of=("self",)'
+                )
+                _violations.append(message)
+                raise LockingQueryJoins(message)
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SQLCompiler, "get_from_clause", get_from_clause)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail the test if a guard found something, even where its exception was swallowed or was
+    raised in another thread (a page drawn by the live server for a browser journey)."""
+    from django.conf import settings
+
+    undefined = settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"].found
+    undefined.clear()
+    _violations.clear()
+    result = yield
+    found = list(dict.fromkeys([*undefined, *_violations]))
+    if found:
+        pytest.fail("\n".join(found), pytrace=False)
+    return result

@@ -22,3 +22,65 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A cache per test process; the shared backends (database, Redis) are tested in
 # tests/accounts/test_throttling.py. The database cache's table is made by the migrations.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+class UndefinedTemplateVariable(Exception):
+    """A template of guichet printed a variable that does not exist."""
+
+
+class _UndefinedVariable:
+    """The templates' ``string_if_invalid`` in tests: printing a variable that does not exist
+    raises, and is also recorded in ``found`` so that a test fails even when the page was drawn by
+    the live server's thread or the exception was swallowed (tests/conftest.py checks it after
+    every test).
+
+    It is falsy, so Django keeps its own behaviour everywhere else: ``{% if missing %}`` and
+    ``{% for x in missing %}`` see nothing, ``{{ missing|default:"—" }}`` prints its default (a
+    truthy ``string_if_invalid`` would make Django skip the filters), and a missing one-to-one row
+    (``{% if dossier.receipt %}``) is false. Only output is refused: ``{{ missing }}``, a filter
+    that makes a string of it, a tag that prints it.
+
+    Templates outside guichet (django-dsfr's, Django's forms and admin) are exempt and print
+    nothing, as in production: some of them print optional variables that their callers may leave
+    out (django-dsfr's components), which is their documented use, not a mistake of ours.
+    """
+
+    found: list[str] = []
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<undefined template variable>"
+
+    def __str__(self) -> str:
+        where = _template_node()
+        if where is None:
+            return ""
+        self.found.append(where)
+        raise UndefinedTemplateVariable(where)
+
+    def __mod__(self, var: object) -> str:
+        return str(self)
+
+
+def _template_node() -> str | None:
+    """Where the variable is printed (file, line, tag), or None in a third-party template."""
+    import sys
+
+    from django.template.base import Node
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        node = frame.f_locals.get("self")
+        if isinstance(node, Node) and getattr(node, "origin", None) is not None:
+            name = str(node.origin.name)
+            if name.startswith("/") and not name.startswith(str(BASE_DIR / "guichet")):  # noqa: F405
+                return None
+            line = node.token.lineno if node.token else "?"
+            text = node.token.contents if node.token else ""
+            return f"undefined template variable in {name}, line {line}: « {text} »"
+        frame = frame.f_back
+    return "undefined template variable (template unknown)"
+
+
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _UndefinedVariable()  # noqa: F405

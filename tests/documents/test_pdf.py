@@ -90,9 +90,9 @@ def test_the_pdf_passes_the_upload_checks():
 
 
 def test_request_is_optional_and_accepted(rf):
-    assert render_pdf("documents/_sample.html", {"title": "T"}, request=rf.get("/")).startswith(
-        b"%PDF-"
-    )
+    assert render_pdf(
+        "documents/_sample.html", {"title": "T", "dossier_name": "D"}, request=rf.get("/")
+    ).startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize(
