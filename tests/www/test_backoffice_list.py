@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers.models import CostLine, Dossier, Membership
 from guichet.dossiers.workflow import State
