@@ -23,6 +23,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # tests/accounts/test_throttling.py. The database cache's table is made by the migrations.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+
 class UndefinedTemplateVariable(Exception):
     """A template of guichet printed a variable that does not exist."""
 
