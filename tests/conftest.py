@@ -54,3 +54,13 @@ def clock_left_as_found():
     yield
     leaked, clock._frozen = clock._frozen, before
     assert leaked == before, f"the clock was left frozen at {leaked}"
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, with the second factor the admin requires verified
+    (guichet.www.accounts.admin_site)."""
+    from tests.accounts.two_factor_helpers import verified_login
+
+    verified_login(client, admin_user)
+    return client
