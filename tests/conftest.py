@@ -118,3 +118,13 @@ def pytest_runtest_call(item):
     if found:
         pytest.fail("\n".join(found), pytrace=False)
     return result
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, with the second factor the admin requires verified
+    (guichet.www.accounts.admin_site)."""
+    from tests.accounts.two_factor_helpers import verified_login
+
+    verified_login(client, admin_user)
+    return client

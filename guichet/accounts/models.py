@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -172,3 +173,16 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} — {self.subject} ({self.at:%Y-%m-%d %H:%M})"
+
+    @property
+    def changed(self) -> str:
+        """« fonction, téléphone »: what a profile change touched, in the fields' French names."""
+        if self.action != self.Action.PROFILE_CHANGED:
+            return ""
+        names = []
+        for key in self.after:
+            try:
+                names.append(str(User._meta.get_field(key).verbose_name))
+            except FieldDoesNotExist:
+                names.append(key)
+        return ", ".join(names)

@@ -194,6 +194,10 @@ class Check:
     def accepted(self) -> bool:
         return self.outcome is Outcome.ACCEPTED
 
+    @property
+    def by_recovery_code(self) -> bool:
+        return isinstance(self.device, StaticDevice)
+
 
 WRONG_CODE = (
     "Ce code n’est pas valide ou a déjà été utilisé. Saisissez le code à 6 chiffres affiché en "

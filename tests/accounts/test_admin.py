@@ -108,3 +108,12 @@ def test_the_admin_is_switched_off_by_the_environment(monkeypatch):
     finally:
         monkeypatch.delenv("GUICHET_ADMIN")
         importlib.reload(base)
+
+
+def test_the_suite_s_admin_client_is_verified_and_a_plain_login_is_not(client, admin_client):
+    assert admin_client.get("/admin/").status_code == 200
+    from django.test import Client
+
+    plain = Client()
+    plain.force_login(User.objects.get(is_superuser=True))
+    assert plain.get("/admin/").status_code == 302

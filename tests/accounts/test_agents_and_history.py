@@ -106,7 +106,7 @@ def test_a_profile_change_is_recorded_with_before_and_after(client, agent):
     assert collectivity.after["collectivity"].endswith("(epci:200067627)")
     body = text(client.get("/compte/"))
     assert "Historique du compte" in body
-    assert "Profil modifié" in body and "Collectivité modifiée" in body
+    assert "Profil modifié (fonction)" in body and "Collectivité modifiée" in body
 
 
 def test_saving_an_unchanged_profile_records_nothing(client, agent):

@@ -362,3 +362,19 @@ def test_a_manager_through_proconnect_reaches_the_back_office(client, provider, 
     provider.claims = {**provider.claims, "email": agent.email}
     journey(client, provider)
     assert client.get("/instruction/").status_code == 200
+
+
+def test_of_two_requests_with_the_same_code_only_one_wins(agent, device):
+    # Both read the device before either records the step: the conditional UPDATE decides.
+    first, second = (TOTPDevice.objects.get(pk=device.pk) for _ in range(2))
+    with clock.frozen(T0):
+        code = helpers.code_at(T0)
+        assert two_factor._accept_totp(first, code)
+        assert not two_factor._accept_totp(second, code)
+
+
+def test_of_two_requests_with_the_same_recovery_code_only_one_wins(agent, device):
+    [code, *_] = two_factor.regenerate_recovery_codes(agent)
+    assert two_factor._accept_recovery(agent, code) is not None
+    assert two_factor._accept_recovery(agent, code) is None
+    assert two_factor.recovery_codes_left(agent) == 9

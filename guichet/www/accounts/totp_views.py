@@ -143,7 +143,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             login(request, user, backend=pending["backend"])
             django_otp.login(request, check.device)
             signed_in(request, "totp")
-            if check.device is not None and check.device.name == two_factor.RECOVERY_NAME:
+            if check.by_recovery_code:
                 left = two_factor.recovery_codes_left(user)
                 messages.warning(
                     request,
@@ -265,11 +265,17 @@ def _status_page(request: HttpRequest, user: User, form: CodeForm, status: int =
             device=two_factor.totp_device(user),
             required=two_factor.required(user),
             recovery_left=two_factor.recovery_codes_left(user),
-            regenerate_form=extra.pop("regenerate_form", CodeForm(prefix="regenerate")),
+            regenerate_form=extra.pop("regenerate_form", None) or _regenerate_form(),
             **extra,
         ),
         status=status,
     )
+
+
+def _regenerate_form(data: Any = None) -> CodeForm:
+    form = CodeForm(data, prefix="regenerate", recovery=False)
+    form.fields["code"].label = "Code de l’application"
+    return form
 
 
 @sensitive_post_parameters("regenerate-code")
@@ -280,7 +286,7 @@ def regenerate(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not two_factor.enabled(user):
         return redirect("accounts:totp")
-    form = CodeForm(request.POST, prefix="regenerate", recovery=False)
+    form = _regenerate_form(request.POST)
     if _check(form, user) is None:
         return _status_page(request, user, CodeForm(), status=422, regenerate_form=form)
     codes = two_factor.regenerate_recovery_codes(user)
