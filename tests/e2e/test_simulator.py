@@ -137,3 +137,30 @@ def test_from_a_positive_verdict_to_a_started_dossier(committed_db, page):
     dossier = Dossier.objects.get(created_by=secretary)
     assert (dossier.applicant_code, dossier.applicant_name) == ("63040", "Billom")
     assert dossier.total_cost == 8000
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_on_a_phone_the_result_fits_the_screen(browser, server_url, width):
+    context = browser.new_context(
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        base_url=server_url,
+        viewport={"width": width, "height": 800},
+        is_mobile=True,
+    )
+    page = context.new_page()
+    try:
+        page.goto(SIMULATOR + "?applicant=commune:63040&q=Billom&cost=8000&category=3")
+        expect(page.locator("#checks")).to_be_visible()
+        overflow = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert overflow[0] <= overflow[1], overflow
+        # Every explanation is as wide as the screen allows, none cut by its table's box.
+        for cell in page.locator("#checks td:nth-child(3)").all():
+            box = cell.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, box
+            assert box["width"] >= width * 0.7, box
+        page.screenshot(path=f"/tmp/simulator-{width}.png", full_page=True)
+    finally:
+        context.close()

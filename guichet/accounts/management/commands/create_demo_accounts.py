@@ -4,17 +4,20 @@ from django.utils import timezone
 from guichet.accounts.models import User
 from guichet.accounts.services import collectivity_by_ref, current_vintage
 
+# One password for every demo account, these and those of the demo dossiers (the same value as
+# guichet.dossiers.demo.PASSWORD, which a test checks), written in the README's table. It follows
+# the CNIL's rules (guichet/accounts/passwords.py).
+PASSWORD = "Demo-guichet-2026!"
+
 DEMO_ACCOUNTS = [
-    # (e-mail, password, first name, last name, is_superuser)
-    ("gestionnaire@demo.guichet.fr", "demo-gestionnaire-2026", "Camille", "Gestionnaire", True),
+    # (e-mail, first name, last name, is_superuser)
+    ("gestionnaire@demo.guichet.fr", "Camille", "Gestionnaire", True),
 ]
 
-# Applicant agents: (e-mail, password, first name, last name, function, collectivité).
-# The passwords follow the CNIL's rules (guichet/accounts/passwords.py).
+# Applicant agents: (e-mail, first name, last name, function, collectivité).
 DEMO_AGENTS = [
     (
         "secretariat@mairie-billom.demo.guichet.fr",
-        "Demo-Billom-2026!",
         "Dominique",
         "Faure",
         "Secrétaire de mairie",
@@ -22,7 +25,6 @@ DEMO_AGENTS = [
     ),
     (
         "numerique@billom-communaute.demo.guichet.fr",
-        "Demo-Communaute-2026!",
         "Sacha",
         "Roux",
         "Chargé·e de mission numérique (cheffe de projet)",
@@ -36,8 +38,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = timezone.now()
-        self.stdout.write("Comptes de démonstration :")
-        for email, password, first, last, superuser in DEMO_ACCOUNTS:
+        password = PASSWORD
+        self.stdout.write(f"Comptes de démonstration (mot de passe de chacun : {password}) :")
+        for email, first, last, superuser in DEMO_ACCOUNTS:
             user, _ = User.objects.get_or_create(email=email)
             user.first_name, user.last_name = first, last
             user.is_staff = user.is_superuser = superuser
@@ -52,10 +55,11 @@ class Command(BaseCommand):
                 for call in Call.objects.all():
                     AgentRole.objects.get_or_create(user=user, call=call, role=Role.MANAGER)
                 role += ", gestionnaire de chaque appel"
-            self.stdout.write(f"  {email} / {password} — {role}")
+                role += " ; double authentification à configurer à la première connexion"
+            self.stdout.write(f"  {email} — {role}")
 
         vintage = current_vintage()
-        for email, password, first, last, function, ref in DEMO_AGENTS:
+        for email, first, last, function, ref in DEMO_AGENTS:
             collectivity = collectivity_by_ref(ref, vintage)
             if collectivity is None:
                 self.stderr.write(
@@ -74,6 +78,4 @@ class Command(BaseCommand):
             user.is_active = True
             user.set_password(password)
             user.save()
-            self.stdout.write(
-                f"  {email} / {password} — agent de {collectivity.name} ({function.lower()})"
-            )
+            self.stdout.write(f"  {email} — agent de {collectivity.name} ({function.lower()})")
