@@ -379,7 +379,9 @@ def test_the_budget_step_shows_what_was_saved(signed_in, dossier, owner):
         html = signed_in.get(
             reverse("applicant:step", args=[dossier.uuid, "budget"])
         ).content.decode()
-    assert 'value="6000,50"' in html and 'value="Tablettes"' in html
+    # Amounts as everywhere on the page: a no-break space between thousands.
+    assert 'value="6\u00a0000,50"' in html and 'value="7\u00a0200,60"' in html
+    assert 'value="Tablettes"' in html
     assert 'value="5\u00a0000"' in html or 'value="5 000"' in html
     assert 'id="budget-box"' in html
 

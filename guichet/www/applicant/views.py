@@ -158,7 +158,7 @@ def _initial(dossier: Dossier, form_class: type[forms.StepForm]) -> dict[str, An
         if name == "participatory":
             value = {True: "oui", False: "non"}.get(value, "")
         elif name in {"other_funding", "requested_amount"} and value is not None:
-            value = format_euros(value).replace(" €", "").replace("\u00a0€", "")
+            value = _amount_text(value)
         elif name in {"engagement_date", "end_date"} and value is not None:
             value = value.isoformat()
         initial[name] = value
@@ -170,16 +170,17 @@ def _cost_formset(dossier: Dossier, data: Any = None) -> forms.BaseCostLineFormS
         {
             "nature": line.nature,
             "supplier": line.supplier,
-            "amount_excl_vat": _plain(line.amount_excl_vat),
-            "amount_incl_vat": _plain(line.amount_incl_vat),
+            "amount_excl_vat": _amount_text(line.amount_excl_vat),
+            "amount_incl_vat": _amount_text(line.amount_incl_vat),
         }
         for line in dossier.cost_lines.all()
     ]
     return forms.CostLineFormSet(data, initial=initial, prefix="lines")
 
 
-def _plain(amount: Any) -> str:
-    return str(amount).replace(".", ",").removesuffix(",00")
+def _amount_text(amount: Any) -> str:
+    """8000.00 → « 8 000 », 4964.40 → « 4 964,40 »: as the amounts are written on every page."""
+    return format_euros(amount).removesuffix("\u00a0€").removesuffix(" €")
 
 
 def _budget_box(dossier: Dossier) -> dict[str, Any]:
