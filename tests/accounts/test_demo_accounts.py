@@ -43,7 +43,7 @@ def test_demo_accounts(client):
 def test_every_demo_account_has_the_password_of_the_readme():
     from pathlib import Path
 
-    from guichet.dossiers import demo
+    from guichet.demo import dossiers as demo
 
     assert demo.PASSWORD == PASSWORD  # the demo dossiers' accounts
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
