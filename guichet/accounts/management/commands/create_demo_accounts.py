@@ -5,7 +5,7 @@ from guichet.accounts.models import User
 from guichet.accounts.services import collectivity_by_ref, current_vintage
 
 # One password for every demo account, these and those of the demo dossiers (the same value as
-# guichet.demo.dossiers.PASSWORD, which a test checks), written in the README's table. It follows
+# the demo dossiers' PASSWORD, which a test checks), written in the README's table. It follows
 # the CNIL's rules (guichet/accounts/passwords.py).
 PASSWORD = "Demo-guichet-2026!"
 
