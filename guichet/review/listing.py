@@ -223,7 +223,8 @@ class _DecimalText(forms.CharField):
             raise forms.ValidationError(
                 f"{self.label} : « {text} » n’est pas une note (par exemple 3,5)."
             ) from None
-        if not number.is_finite() or abs(number) >= 1000:
+        # adjusted() before abs(): abs(Decimal("1e999999999")) overflows the context.
+        if not number.is_finite() or number.adjusted() >= 3:
             raise forms.ValidationError(f"{self.label} : « {text} » n’est pas une note.")
         return number
 

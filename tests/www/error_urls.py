@@ -3,9 +3,9 @@
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns
+from config.urls import handler400, handler403, handler404, handler500, urlpatterns
 
-__all__ = ["handler404", "handler500", "urlpatterns"]
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
 
 
 def forbidden(request):

@@ -183,7 +183,9 @@ def test_the_largest_count_is_accepted_and_one_more_is_refused(client, owner, do
     assert dossier.users_reached == 100_000_000
 
 
-@pytest.mark.parametrize("typed", ["٣", "３", "1_0"])
+@pytest.mark.parametrize(
+    "typed", ["٣", "３", "1_0", "1e999999999", "-1e999999999", "1000", "-1000"]
+)
 def test_the_reviewers_list_score_filter_reads_digits_0_to_9_only(client, submitted, typed):
     client.force_login(reviewer())
     response = client.get(reverse("backoffice:dossiers"), {"appel": REAL_CALL, "note_min": typed})
@@ -196,3 +198,11 @@ def test_a_siren_in_other_digits_is_not_looked_up(django_assert_num_queries):
 
     with django_assert_num_queries(0):
         assert collectivity_by_siren("٢٤٦٣٠٠٧٠١", "2021") is None
+
+
+@pytest.mark.parametrize("typed", ["999,99", "-999,99", "3,5", "0"])
+def test_the_reviewers_list_score_filter_accepts_scores_below_a_thousand(client, submitted, typed):
+    client.force_login(reviewer())
+    response = client.get(reverse("backoffice:dossiers"), {"appel": REAL_CALL, "note_min": typed})
+    assert response.status_code == 200
+    assert "n’est pas une note" not in text(response)

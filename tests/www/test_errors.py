@@ -224,3 +224,8 @@ def test_the_favicon_is_linked_and_answered(client):
 @override_settings(DEBUG=False)
 def test_an_unknown_static_file_is_a_404_not_a_500(client):
     assert client.get("/static/nulle-part.css").status_code == 404
+
+
+def test_an_unknown_host_is_a_french_400():
+    response = Client(HTTP_HOST="evil.example").get("/")
+    assert_dsfr_error_page(response, 400, "Demande illisible")

@@ -1,0 +1,415 @@
+"""Fuzzing every form and filter: whatever is typed or forged, the answer is never a 500.
+
+Each target is a named URL that takes input. Its fields are read from the page that shows its
+form (so a field added to a form is fuzzed without editing this file), plus the names a forged
+request could add. Hypothesis then sends values from a list of known troublemakers (amounts
+beyond Decimal's precision, digits other than 0 to 9, extreme dates, very long or control
+texts), the values the page itself offers, and random text. The view must answer below 500 and
+raise nothing (the test client re-raises a view's exception).
+
+``test_every_named_url_is_fuzzed_or_said_formless`` walks the URL conf: a new named URL must be
+added to TARGETS or to FORMLESS, and a form found on a fuzzed page whose action is not a target
+fails the test too.
+
+Bounded for CI: one request per troublemaker with every field set to it, then
+GUICHET_FUZZ_EXAMPLES Hypothesis examples per target (20 by default), derandomized so that a
+failure repeats; set GUICHET_FUZZ_SEED to explore other examples locally. Each example runs in a
+transaction rolled back after it, so every one starts from the same dossiers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.core import mail
+from django.core.cache import caches
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from guichet import clock
+from guichet.dossiers import services
+from guichet.www.applicant.views import STEP_SLUGS
+from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft, reviewer
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = int(os.environ.get("GUICHET_FUZZ_EXAMPLES", "20"))
+SEED = os.environ.get("GUICHET_FUZZ_SEED")
+
+# Inputs that once reached a 500 somewhere, or that a parser may read as something else.
+NASTY = [
+    "", " ", "0", "-0", "-1", "1", "8000", "12 000,50 €", "1.000,50", "1e26", "9" * 27,
+    "1e-30", "1e999999999", "NaN", "sNaN", "Infinity", "²", "①", "٣", "٤٧٧٧", "１２", "1_000",
+    "0x10", "2021-06-30", "30/06/2021", "31/02/2021", "0001-01-01", "9999-12-31",
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2021-06-30T23:59:59Z",
+    "commune:63040", "commune:٦٣٠٤٠", "epci:246300701", "departement:63", "autre:x", "foo",
+    "//evil.example/", "https://evil.example/", "/instruction/", "x" * 5000, "a\x00b", "\t\n",
+    "<script>alert(1)</script>", "' OR 1=1 --", "%", "%%", "../../etc/passwd", "𝟘𝟙", "ﷺ",
+    "a@b", "claire@mairie.example.fr", "00000000-0000-0000-0000-000000000000",
+]  # fmt: skip
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)  # UTF-8 encodable
+
+
+@dataclass
+class World:
+    applicant: object
+    draft: object
+    submitted: object
+    in_review: object
+    reviewer: object
+    manager: object
+
+    def user(self, who: str):
+        return None if who == "anonymous" else getattr(self, who)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the URL's name
+    who: str  # anonymous, applicant, reviewer or manager
+    action: Callable[[World], str]
+    page: Callable[[World], str] | None = None  # where its form is shown (None: not shown)
+    method: str = "POST"
+    extra: tuple[str, ...] = ()  # names a forged request may add
+    drop_csrf: bool = False  # the test client does not check it; keep it or not, it is fuzzed
+    id: str = field(default="")
+
+    @property
+    def label(self) -> str:
+        return self.id or self.name
+
+
+def u(name: str, *args: Callable[[World], object]) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[a(w) for a in args])
+
+
+def draft_uuid(w: World):
+    return w.draft.uuid
+
+
+def submitted_uuid(w: World):
+    return w.submitted.uuid
+
+
+def review_uuid(w: World):
+    return w.in_review.uuid
+
+
+def step(slug: str) -> Callable[[World], str]:
+    return lambda w: reverse("applicant:step", args=[w.draft.uuid, slug])
+
+
+def of_call(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[REAL_CALL])
+
+
+def with_query(url: Callable[[World], str], query: str) -> Callable[[World], str]:
+    return lambda w: f"{url(w)}?{query}"
+
+
+LIST = with_query(u("backoffice:dossiers"), f"appel={REAL_CALL}")
+LIST_FIELDS = ("appel", "q", "onglet", "session", "arrondissement", "categorie", "type",
+               "population", "verdict", "note_min", "note_max", "montant_min", "montant_max",
+               "affectation", "tri", "taille", "colonnes", "choix_colonnes", "page")  # fmt: skip
+REVIEW_PAGE = u("backoffice:dossier", review_uuid)
+SUBMITTED_PAGE = u("backoffice:dossier", submitted_uuid)
+
+TARGETS = [
+    # Public
+    Target("public:simulator", "anonymous", of_call("public:simulator"),
+           of_call("public:simulator"), "GET", ("applicant", "q", "cost", "category",
+           "submitted_on", "engaged_on")),
+    Target("public:collectivity-search", "anonymous", u("public:collectivity-search"), None,
+           "GET", ("q", "vintage", "departement")),
+    # Accounts
+    Target("accounts:signup", "anonymous", u("accounts:signup"), u("accounts:signup")),
+    Target("accounts:login", "anonymous", u("accounts:login"), u("accounts:login"),
+           extra=("next",)),
+    Target("accounts:login-code", "anonymous", u("accounts:login-code"), None,
+           extra=("code", "next")),
+    Target("accounts:password_reset", "anonymous", u("accounts:password_reset"),
+           u("accounts:password_reset")),
+    Target("accounts:password_reset_confirm", "anonymous",
+           lambda w: reverse("accounts:password_reset_confirm", args=["MQ", "set-password"]),
+           None, extra=("new_password1", "new_password2")),
+    Target("accounts:resend-confirmation", "anonymous", u("accounts:resend-confirmation"),
+           u("accounts:resend-confirmation"), extra=("email",)),
+    Target("accounts:confirm", "anonymous", lambda w: reverse("accounts:confirm", args=["x.y"]),
+           None, "GET"),
+    Target("accounts:account", "applicant", u("accounts:account"), u("accounts:account"),
+           extra=("next",)),
+    Target("accounts:complete-profile", "reviewer", u("accounts:complete-profile"),
+           u("accounts:complete-profile"), extra=("next",)),
+    Target("accounts:totp", "manager", u("accounts:totp"), None, extra=("code", "next")),
+    Target("accounts:totp-disable", "manager", u("accounts:totp-disable"), None,
+           extra=("password", "code")),
+    Target("accounts:logout", "applicant", u("accounts:logout"), None),
+    # Applicant
+    Target("applicant:create", "applicant", u("applicant:create", lambda w: w.draft.call.slug),
+           None, extra=("kind", "code")),
+    *[Target("applicant:step", "applicant", step(s), step(s), extra=("_action",), id=f"step-{s}")
+      for s in STEP_SLUGS],
+    Target("applicant:partner-add", "applicant", u("applicant:partner-add", draft_uuid),
+           step("porteur")),
+    Target("applicant:partner-remove", "applicant",
+           lambda w: reverse("applicant:partner-remove", args=[w.draft.uuid, 999999]), None),
+    Target("applicant:piece-remove", "applicant",
+           lambda w: reverse("applicant:piece-remove", args=[w.draft.uuid, 999999]), None),
+    Target("applicant:attachment", "applicant",
+           lambda w: reverse("applicant:attachment", args=[w.submitted.uuid,
+                             w.submitted.attachments.first().pk]), None, "GET", ("apercu",)),
+    Target("applicant:message-post", "applicant", u("applicant:message-post", submitted_uuid),
+           u("applicant:dossier", submitted_uuid), extra=("body",)),
+    Target("applicant:invite", "applicant", u("applicant:invite", submitted_uuid),
+           u("applicant:dossier", submitted_uuid), extra=("email",)),
+    Target("applicant:withdraw", "applicant", u("applicant:withdraw", submitted_uuid),
+           u("applicant:dossier", submitted_uuid), extra=("reason",)),
+    Target("applicant:invitation", "applicant",
+           lambda w: reverse("applicant:invitation", args=["x.y"]), None),
+    # Back-office
+    Target("backoffice:dossiers", "reviewer", LIST, LIST, "GET", LIST_FIELDS),
+    Target("backoffice:bulk", "manager", u("backoffice:bulk"), LIST,
+           extra=("appel", "action", "dossiers", "instructeur", "message", "confirmer", "retour")),
+    Target("backoffice:export-create", "reviewer", u("backoffice:export-create"), LIST,
+           extra=("format", "retour")),
+    Target("backoffice:export", "reviewer",
+           lambda w: reverse("backoffice:export", args=["00000000-0000-0000-0000-000000000000"]),
+           None, "GET"),
+    Target("backoffice:dossier", "reviewer", REVIEW_PAGE, None, "GET", ("apercu", "onglet")),
+    Target("backoffice:start-review", "reviewer", u("backoffice:start-review", submitted_uuid),
+           SUBMITTED_PAGE),
+    Target("backoffice:take", "reviewer", u("backoffice:take", submitted_uuid), None),
+    Target("backoffice:request-correction", "reviewer",
+           u("backoffice:request-correction", review_uuid), REVIEW_PAGE, extra=("message",)),
+    Target("backoffice:message-post", "reviewer", u("backoffice:message-post", review_uuid),
+           REVIEW_PAGE, extra=("body",)),
+    Target("backoffice:score", "reviewer", u("backoffice:score", review_uuid), REVIEW_PAGE),
+    Target("backoffice:propose", "reviewer", u("backoffice:propose", review_uuid), REVIEW_PAGE,
+           extra=("kind", "amount", "justification", "confirmer")),
+    Target("backoffice:population", "reviewer", u("backoffice:population", review_uuid),
+           REVIEW_PAGE, extra=("population", "population_justification")),
+    Target("backoffice:note", "reviewer", u("backoffice:note", review_uuid), REVIEW_PAGE,
+           extra=("note",)),
+    Target("backoffice:assign", "manager", u("backoffice:assign", review_uuid), REVIEW_PAGE,
+           extra=("reviewer", "arrondissement", "reason")),
+    Target("backoffice:attachment", "reviewer",
+           lambda w: reverse("backoffice:attachment", args=[w.in_review.uuid,
+                             w.in_review.attachments.first().pk]), None, "GET", ("apercu",)),
+    Target("backoffice:agents", "manager", of_call("backoffice:agents"), None, "GET"),
+    Target("backoffice:agent-invite", "manager", of_call("backoffice:agent-invite"),
+           of_call("backoffice:agent-invite"), extra=("email", "role", "whole", "arrondissements")),
+    Target("backoffice:agent-edit", "manager",
+           lambda w: reverse("backoffice:agent-edit", args=[REAL_CALL,
+                             w.reviewer.agent_roles.get(call__slug=REAL_CALL).pk]),
+           None, extra=("whole", "arrondissements")),
+    Target("backoffice:agent-remove", "manager",
+           lambda w: reverse("backoffice:agent-remove", args=[REAL_CALL, 999999]), None),
+    Target("backoffice:agent-invitation", "anonymous",
+           lambda w: reverse("backoffice:agent-invitation", args=[REAL_CALL, "x.y"]), None,
+           extra=("first_name", "last_name", "new_password1", "new_password2")),
+]  # fmt: skip
+
+# Named URLs that take no input worth fuzzing beyond their path, with the reason.
+FORMLESS = {
+    "public:home": "lists the calls",
+    "public:call": "a call's page",
+    "public:accessibility": "static text",
+    "applicant:dossiers": "lists the user's dossiers",
+    "applicant:dossier": "shows a dossier (its forms post to their own targets)",
+    "applicant:message-attachment": "a file, by its id in the path",
+    "backoffice:export-download": "a file, by its id in the path",
+    "backoffice:message-attachment": "a file, by its id in the path",
+    "accounts:signup-done": "static text",
+    "accounts:password_reset_done": "static text",
+    "accounts:password_reset_complete": "static text",
+    "accounts:proconnect-login": "a redirection to ProConnect (off in the tests)",
+    "accounts:proconnect-callback": "tested against a fake provider in tests/accounts",
+    "accounts:proconnect-logged-out": "static text",
+}
+BY_NAME = {t.name for t in TARGETS}
+
+
+def named_urls(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's own admin
+            ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= named_urls(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(prefix + pattern.name)
+    return names
+
+
+def test_every_named_url_is_fuzzed_or_said_formless():
+    missing = named_urls() - BY_NAME - set(FORMLESS)
+    assert not missing, f"add these URLs to TARGETS (or to FORMLESS, with a reason): {missing}"
+    stale = (BY_NAME | set(FORMLESS)) - named_urls()
+    assert not stale, f"these URLs no longer exist: {stale}"
+    assert not BY_NAME & set(FORMLESS)
+
+
+# ---------------------------------------------------------------- reading a page's forms
+
+
+class Forms(HTMLParser):
+    """Every form of a page: its action, its method, and its fields' names and offered values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+        self._current: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._current = {"action": a.get("action") or "", "method": (a.get("method") or
+                             "get").upper(), "fields": {}}  # fmt: skip
+            self.forms.append(self._current)
+        elif tag in ("input", "select", "textarea", "button", "option") and self._current:
+            if tag == "option":
+                if self._last is not None and a.get("value") is not None:
+                    self._last.append(a["value"])
+                return
+            name = a.get("name") or a.get("form-name")
+            if not name:
+                return
+            values = self._current["fields"].setdefault(name, [])
+            if a.get("value") is not None:
+                values.append(a["value"])
+            self._last = values if tag == "select" else None
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+    _last: list | None = None
+
+
+def forms_of(html: str) -> list[dict]:
+    parser = Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def discover(client: Client, target: Target, world: World) -> dict[str, list[str]]:
+    """The fields of the target's form on its page, with the values the page offers."""
+    if target.page is None:
+        return {}
+    page_url = target.page(world)
+    response = client.get(page_url)
+    assert response.status_code == 200, (target.label, page_url, response.status_code)
+    action_path = urlsplit(target.action(world)).path
+    fields: dict[str, list[str]] = {}
+    for form in forms_of(response.content.decode()):
+        path = urlsplit(urljoin(page_url, form["action"])).path
+        if path == action_path and form["method"] == target.method:
+            for name, values in form["fields"].items():
+                fields.setdefault(name, []).extend(values)
+        else:  # a form of this page posts elsewhere: it must be a target too
+            try:
+                name = resolve(path).view_name
+            except Exception:  # an external action (ProConnect…)
+                continue
+            assert name in BY_NAME or name in FORMLESS, (
+                f"{page_url} has a form posting to {name}, which is not fuzzed"
+            )
+    assert fields or target.extra, f"{target.label}: no form posting to {action_path} on {page_url}"
+    return fields
+
+
+# ---------------------------------------------------------------- the fuzzing
+
+
+@pytest.fixture
+def world(db):
+    with clock.frozen(IN_WINDOW):
+        owner = agent()
+        dossier = draft(owner)
+        submitted = services.submit(complete(draft(owner), owner), owner)
+        second = services.submit(complete(draft(owner), owner), owner)
+        rev = reviewer()
+        in_review = services.start_review(second, rev)
+        manager = reviewer(role="manager")
+        if hasattr(manager, "totp_confirmed_at"):
+            manager.totp_secret, manager.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
+            manager.save()
+    mail.outbox.clear()
+    return World(owner, dossier, submitted, in_review, rev, manager)
+
+
+def values_for(offered: list[str]) -> st.SearchStrategy[str]:
+    known = [v for v in offered if v] or ["x"]
+    return st.one_of(st.sampled_from(NASTY), st.sampled_from(known), _text)
+
+
+def request_data(fields: dict[str, list[str]]) -> st.SearchStrategy[dict[str, object]]:
+    """Each field omitted, given one value, or repeated; sometimes a field nobody expects."""
+    per_field = {
+        name: st.one_of(
+            st.none(),
+            values_for(offered),
+            st.lists(values_for(offered), min_size=2, max_size=3),
+        )
+        for name, offered in fields.items()
+    }
+    return st.tuples(
+        st.fixed_dictionaries(per_field),
+        st.dictionaries(st.sampled_from(["_action", "appel", "next", "page", "x"]), _text,
+                        max_size=2),
+    ).map(lambda pair: {**pair[1], **{k: v for k, v in pair[0].items() if v is not None}})  # fmt: skip
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.label)
+def test_no_input_makes_a_500(target, world):
+    client = Client()  # raise_request_exception: a view's exception fails the test
+    user = world.user(target.who)
+    with clock.frozen(IN_WINDOW):
+        if user is not None:
+            client.force_login(user)
+        fields = discover(client, target, world)
+    for name in target.extra:
+        fields.setdefault(name, [])
+    url = target.action(world)
+
+    def send(data: dict[str, object]) -> None:
+        caches["default"].clear()  # no sign-in delay carried from one request to the next
+        with clock.frozen(IN_WINDOW), transaction.atomic():
+            if user is not None:
+                client.force_login(user)  # a previous request may have signed out
+            else:
+                client.logout()
+            method = client.get if target.method == "GET" else client.post
+            response = method(url, data)
+            transaction.set_rollback(True)  # every request starts from the same world
+        assert response.status_code < 500, (target.label, data, response.status_code)
+
+    # First every troublemaker in every field at once: a form cleans all its fields, so one
+    # request per value reaches each field's parser.
+    for value in NASTY:
+        send(dict.fromkeys(fields, value))
+
+    # Then Hypothesis's mixtures.
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=SEED is None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(request_data(fields))
+    def fuzz(data):
+        send(data)
+
+    if SEED is not None:
+        fuzz = seed(int(SEED))(fuzz)
+    fuzz()
