@@ -24,7 +24,7 @@ class UndefinedTemplateVariable(Exception):
     """A template of guichet printed a variable that does not exist."""
 
 
-class _UndefinedVariable:
+class UndefinedVariable:
     """The templates' ``string_if_invalid`` in tests: printing a variable that does not exist
     raises, and is also recorded in ``found`` so that a test fails even when the page was drawn by
     the live server's thread or the exception was swallowed (tests/conftest.py checks it after
@@ -80,4 +80,4 @@ def _template_node() -> str | None:
     return "undefined template variable (template unknown)"
 
 
-TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _UndefinedVariable()  # noqa: F405
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedVariable()  # noqa: F405
