@@ -35,6 +35,9 @@ def test_a_missing_attribute_and_a_string_filter_fail():
     with pytest.raises(UndefinedTemplateVariable, match=r"missing\|upper"):
         render("{{ missing|upper }}")
     assert len(taken()[0]) == 2
+    with pytest.raises(UndefinedTemplateVariable, match=r"missing\|date"):
+        render('{{ missing|date:"j F Y" }}')
+    assert len(taken()[0]) == 1
 
 
 def test_a_missing_variable_given_to_a_tag_fails():

@@ -34,7 +34,7 @@ class UndefinedVariable:
     ``{% for x in missing %}`` see nothing, ``{{ missing|default:"—" }}`` prints its default (a
     truthy ``string_if_invalid`` would make Django skip the filters), and a missing one-to-one row
     (``{% if dossier.receipt %}``) is false. Only output is refused: ``{{ missing }}``, a filter
-    that makes a string of it, a tag that prints it.
+    that makes a string of it or reads it (``|upper``, ``|date``), a tag that prints it.
 
     Templates outside guichet (django-dsfr's, Django's forms and admin) are exempt and print
     nothing, as in production: some of them print optional variables that their callers may leave
@@ -58,6 +58,14 @@ class UndefinedVariable:
 
     def __mod__(self, var: object) -> str:
         return str(self)
+
+    def __getattr__(self, name: str) -> object:
+        # A filter that reads the value (|date reads .year, .month…) is using it too; dunder
+        # lookups (copy, pickle, escaping's __html__) keep Python's answer.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        str(self)
+        raise AttributeError(name)  # in a third-party template: as Django would
 
 
 def _template_node() -> str | None:
