@@ -5,14 +5,14 @@ import pytest
 from django.conf import settings
 from django.template import Context, Engine, Template, engines
 
-from config.settings.test import UndefinedTemplateVariable
+from config.settings.test import UndefinedTemplateVariable, UndefinedVariable
 from tests import conftest
 
 
 def taken() -> tuple[list[str], list[str]]:
     """What the guards recorded so far in this test, then forgotten: these tests trip them on
     purpose, and the check after each test would fail them."""
-    undefined = settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"].found
+    undefined = UndefinedVariable.found
     found = (list(undefined), list(conftest._violations))
     undefined.clear()
     conftest._violations.clear()
@@ -35,6 +35,9 @@ def test_a_missing_attribute_and_a_string_filter_fail():
     with pytest.raises(UndefinedTemplateVariable, match=r"missing\|upper"):
         render("{{ missing|upper }}")
     assert len(taken()[0]) == 2
+    with pytest.raises(UndefinedTemplateVariable, match=r"missing\|date"):
+        render('{{ missing|date:"j F Y" }}')
+    assert len(taken()[0]) == 1
 
 
 def test_a_missing_variable_given_to_a_tag_fails():
@@ -50,6 +53,10 @@ def test_tests_and_defaults_keep_django_behaviour():
     assert render('{{ dossier.missing|default:"" }}', dossier=object()) == ""
     assert render("{{ present }}", present="là") == "là"
     assert taken() == ([], [])
+
+
+def test_the_test_settings_use_it():
+    assert isinstance(settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"], UndefinedVariable)
 
 
 def test_third_party_templates_are_exempt(tmp_path):

@@ -28,7 +28,7 @@ class UndefinedTemplateVariable(Exception):
     """A template of guichet printed a variable that does not exist."""
 
 
-class _UndefinedVariable:
+class UndefinedVariable:
     """The templates' ``string_if_invalid`` in tests: printing a variable that does not exist
     raises, and is also recorded in ``found`` so that a test fails even when the page was drawn by
     the live server's thread or the exception was swallowed (tests/conftest.py checks it after
@@ -38,7 +38,7 @@ class _UndefinedVariable:
     ``{% for x in missing %}`` see nothing, ``{{ missing|default:"—" }}`` prints its default (a
     truthy ``string_if_invalid`` would make Django skip the filters), and a missing one-to-one row
     (``{% if dossier.receipt %}``) is false. Only output is refused: ``{{ missing }}``, a filter
-    that makes a string of it, a tag that prints it.
+    that makes a string of it or reads it (``|upper``, ``|date``), a tag that prints it.
 
     Templates outside guichet (django-dsfr's, Django's forms and admin) are exempt and print
     nothing, as in production: some of them print optional variables that their callers may leave
@@ -63,6 +63,14 @@ class _UndefinedVariable:
     def __mod__(self, var: object) -> str:
         return str(self)
 
+    def __getattr__(self, name: str) -> object:
+        # A filter that reads the value (|date reads .year, .month…) is using it too; dunder
+        # lookups (copy, pickle, escaping's __html__) keep Python's answer.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        str(self)
+        raise AttributeError(name)  # in a third-party template: as Django would
+
 
 def _template_node() -> str | None:
     """Where the variable is printed (file, line, tag), or None in a third-party template."""
@@ -84,4 +92,4 @@ def _template_node() -> str | None:
     return "undefined template variable (template unknown)"
 
 
-TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _UndefinedVariable()  # noqa: F405
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedVariable()  # noqa: F405
