@@ -33,7 +33,6 @@ from django.db.models import (
     DecimalField,
     F,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
