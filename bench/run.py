@@ -59,6 +59,8 @@ BACKOFFICE_DATABASE = os.environ.get(
 BENCH_WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 BENCH_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "3"))
 PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "120"))
+# Each child process (preparing the dossiers, one export) is stopped after this long.
+CHILD_SECONDS = float(os.environ.get("BENCH_CHILD_SECONDS", "1800"))
 # Another checkout of guichet (e.g. main, `git archive main | tar -x -C /tmp/old`) served beside
 # this one on the same database, scenario by scenario: before and after in one run.
 BASELINE_TREE = os.environ.get("BENCH_BASELINE_TREE", "")
@@ -374,7 +376,7 @@ def _child(args: list[str], env: dict) -> dict:
     """Run ``python -m bench.run <args>`` and read the JSON on its last line of output."""
     done = subprocess.run(
         [PYTHON, "-m", "bench.run", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE,
-        text=True,
+        text=True, timeout=CHILD_SECONDS,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -674,7 +676,12 @@ def main(argv: list[str] | None = None) -> int:
     if "backoffice" in parts:
         try:
             results["backoffice"] = bench_backoffice(args.regenerate)
-        except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
+        except (
+            subprocess.CalledProcessError,
+            subprocess.TimeoutExpired,
+            RuntimeError,
+            OSError,
+        ) as exc:
             # `make bench` still finishes and says why this part has no figures.
             print(f"\nBack-office : mesure interrompue : {exc}", file=sys.stderr)
             results["backoffice"] = {"skipped": f"mesure interrompue : {exc}"}
