@@ -125,9 +125,10 @@ def render_rows(
 ) -> SafeString:
     """The table's rows, written here rather than by the template engine.
 
-    50 rows × 8 columns through ``{% for %}``, ``{% if %}`` and ``{% url %}`` per cell cost more
-    than all of the page's SQL (the list's first page at 100 000 dossiers, docs/benchmarks.md);
-    the same markup built in Python costs a few hundredths of that. Every value is escaped.
+    50 rows × 8 columns through ``{% for %}``, ``{% if %}`` and ``{% url %}`` per cell were the
+    largest part of the first page's time outside SQL at 100 000 dossiers (docs/benchmarks.md);
+    one f-string per cell, the URL reversed once, costs a small part of it. Every value is
+    escaped.
     """
     zero = str(uuid.UUID(int=0))
     before, after = reverse("backoffice:dossier", args=[zero]).split(zero)
