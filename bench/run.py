@@ -7,10 +7,16 @@
   at each request, with varied costs and project types.
 - back-office at a country's scale (on PostgreSQL, database ``guichet_bench``): up to 100 000
   synthetic dossiers (``bench.generate``), the reviewers' list (first page, filtered, search) and
-  the dossier page, each beside the floor in the same run, with the queries per request counted
-  in the server (``bench.middleware``); and the export of every dossier to XLSX, CSV and ODS, each
-  in its own process (time and peak memory). Skipped, with the reason recorded, when PostgreSQL
-  cannot be reached.
+  the dossier page, each beside the floor, served by gunicorn with the production configuration
+  (``config/gunicorn.py``, ``BENCH_WORKERS`` workers) and requested by ``BENCH_CLIENTS``
+  concurrent clients: p50, p95, requests per second, and the queries and their time counted in
+  the server (``bench.middleware``) beside the total, so what Python and the templates cost is
+  visible. With ``BENCH_BASELINE_TREE`` (another checkout, e.g. main) a second gunicorn serves
+  that code on the same database and the requests alternate between the two: before and after in
+  one run. Then the export of every dossier to XLSX, CSV and ODS, each in its own process (time
+  and peak memory; ``BENCH_SKIP_EXPORTS=1`` skips them). Skipped, with the reason recorded, when
+  PostgreSQL cannot be reached. Every phase is bounded in requests and in time
+  (``BENCH_PHASE_SECONDS``); only 127.0.0.1 is requested.
 
 Options: ``--only rules,pages,backoffice`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
@@ -53,6 +59,8 @@ BACKOFFICE_DATABASE = os.environ.get(
 BENCH_WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 BENCH_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "3"))
 PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "120"))
+# Each child process (preparing the dossiers, one export) is stopped after this long.
+CHILD_SECONDS = float(os.environ.get("BENCH_CHILD_SECONDS", "1800"))
 # Another checkout of guichet (e.g. main, `git archive main | tar -x -C /tmp/old`) served beside
 # this one on the same database, scenario by scenario: before and after in one run.
 BASELINE_TREE = os.environ.get("BENCH_BASELINE_TREE", "")
@@ -286,7 +294,8 @@ def prepare_backoffice(count: int, regenerate: bool) -> dict:
 
     with connection.cursor() as cursor:
         for table in ("dossiers_dossier", "dossiers_costline", "dossiers_membership",
-                      "review_assignment", "accounts_user"):  # fmt: skip
+                      "review_assignment", "accounts_user", "territories_arrondissement",
+                      "django_session"):  # fmt: skip
             cursor.execute(f"VACUUM ANALYZE {table}")
     user, _ = User.objects.get_or_create(
         email=BENCH_AGENT, defaults={"first_name": "Instructrice", "last_name": "Mesures"}
@@ -367,7 +376,7 @@ def _child(args: list[str], env: dict) -> dict:
     """Run ``python -m bench.run <args>`` and read the JSON on its last line of output."""
     done = subprocess.run(
         [PYTHON, "-m", "bench.run", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE,
-        text=True,
+        text=True, timeout=CHILD_SECONDS,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -454,32 +463,37 @@ def start_server(tree: Path, env: dict, workers: int) -> tuple[subprocess.Popen,
     return server, port
 
 
-def run_phase(port: int, paths: list[str], headers: dict, clients: int) -> dict:
-    """``BACKOFFICE_REQUESTS`` requests (after 10 of warm-up) sent by ``clients`` threads at once,
-    stopped early after ``PHASE_SECONDS``: latencies, SQL time per request, requests per second."""
+def run_phase(ports: list[int], paths: list[str], headers: dict, clients: int) -> list[dict]:
+    """``BACKOFFICE_REQUESTS`` requests per server (after 10 of warm-up each) sent by ``clients``
+    threads at once, stopped early after ``PHASE_SECONDS``. With two servers (this tree and a
+    baseline) the requests alternate between them, so both are measured at the same moments of a
+    shared machine. For each server: latencies, SQL time per request, requests per second (with
+    two servers, each gets about half of what the clients send)."""
     import threading
 
-    for turn in range(10):  # warm-up: every worker has read the call and the reference data
-        _get(port, paths[turn % len(paths)], headers)
-    jobs = iter(range(BACKOFFICE_REQUESTS))
+    for port in ports:
+        for turn in range(10):  # warm-up: every worker has read the call and the reference data
+            _get(port, paths[turn % len(paths)], headers)
+    jobs = iter(range(BACKOFFICE_REQUESTS * len(ports)))
     lock = threading.Lock()
-    samples: list[tuple[float, int, float]] = []
+    samples: list[list[tuple[float, int, float]]] = [[] for _ in ports]
     errors: list[str] = []
     deadline = time.monotonic() + PHASE_SECONDS
 
     def client() -> None:
         while time.monotonic() < deadline and not errors:
             with lock:
-                turn = next(jobs, None)
-            if turn is None:
+                job = next(jobs, None)
+            if job is None:
                 return
+            server, turn = job % len(ports), job // len(ports)
             try:
-                sample = _get(port, paths[(10 + turn) % len(paths)], headers)
+                sample = _get(ports[server], paths[(10 + turn) % len(paths)], headers)
             except (OSError, RuntimeError) as exc:
                 errors.append(str(exc))
                 return
             with lock:
-                samples.append(sample)
+                samples[server].append(sample)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     start = time.perf_counter()
@@ -490,16 +504,17 @@ def run_phase(port: int, paths: list[str], headers: dict, clients: int) -> dict:
     wall = time.perf_counter() - start
     if errors:
         raise RuntimeError(errors[0])
-    totals = [s[0] for s in samples]
-    sql = [s[2] for s in samples]
-    result = _summary(totals)
-    result["requests_per_second"] = round(len(samples) / wall, 1)
-    result["sql_p50_ms"] = round(statistics.median(sql), 2)
-    result["outside_sql_p50_ms"] = round(statistics.median([s[0] - s[2] for s in samples]), 2)
-    result["queries"] = round(statistics.median([s[1] for s in samples]))
-    result["queries_max"] = max(s[1] for s in samples)
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    return result
+    results = []
+    for measured in samples:
+        result = _summary([s[0] for s in measured])
+        result["requests_per_second"] = round(len(measured) / wall, 1)
+        result["sql_p50_ms"] = round(statistics.median([s[2] for s in measured]), 2)
+        result["outside_sql_p50_ms"] = round(statistics.median([s[0] - s[2] for s in measured]), 2)
+        result["queries"] = round(statistics.median([s[1] for s in measured]))
+        result["queries_max"] = max(s[1] for s in measured)
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        results.append(result)
+    return results
 
 
 def bench_backoffice(regenerate: bool = False) -> dict:
@@ -526,11 +541,12 @@ def bench_backoffice(regenerate: bool = False) -> dict:
     try:
         for name, tree in trees.items():
             servers[name] = start_server(tree, env, BENCH_WORKERS)
-        # Scenario by scenario, each tree in turn: both see the same moment of the machine.
+        # Scenario by scenario, the requests alternating between the trees.
+        ports = [port for _, port in servers.values()]
         for scenario, paths in scenarios.items():
-            for name, (_, port) in servers.items():
-                measured[name][scenario] = run_phase(port, paths, headers, BENCH_CLIENTS)
-                s = measured[name][scenario]
+            phase = run_phase(ports, paths, headers, BENCH_CLIENTS)
+            for name, s in zip(servers, phase, strict=True):
+                measured[name][scenario] = s
                 print(
                     f"back-office {name:8} {scenario:16} p50 {s['p50_ms']:7.2f} ms, "
                     f"SQL {s['sql_p50_ms']:6.2f} ms, {s['requests_per_second']:6.1f} req/s",
@@ -660,7 +676,12 @@ def main(argv: list[str] | None = None) -> int:
     if "backoffice" in parts:
         try:
             results["backoffice"] = bench_backoffice(args.regenerate)
-        except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
+        except (
+            subprocess.CalledProcessError,
+            subprocess.TimeoutExpired,
+            RuntimeError,
+            OSError,
+        ) as exc:
             # `make bench` still finishes and says why this part has no figures.
             print(f"\nBack-office : mesure interrompue : {exc}", file=sys.stderr)
             results["backoffice"] = {"skipped": f"mesure interrompue : {exc}"}

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
+from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper
 from typing import Any
 
 from django.contrib import messages
@@ -27,7 +28,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
@@ -125,9 +125,10 @@ def render_rows(
 ) -> SafeString:
     """The table's rows, written here rather than by the template engine.
 
-    50 rows × 8 columns through ``{% for %}``, ``{% if %}`` and ``{% url %}`` per cell cost more
-    than all of the page's SQL (the list's first page at 100 000 dossiers, docs/benchmarks.md);
-    the same markup built in Python costs a few hundredths of that. Every value is escaped.
+    50 rows × 8 columns through ``{% for %}``, ``{% if %}`` and ``{% url %}`` per cell were the
+    largest part of the first page's time outside SQL at 100 000 dossiers (docs/benchmarks.md);
+    one f-string per cell, the URL reversed once, costs a small part of it. Every value is
+    escaped.
     """
     zero = str(uuid.UUID(int=0))
     before, after = reverse("backoffice:dossier", args=[zero]).split(zero)
@@ -142,7 +143,7 @@ def render_rows(
     first = columns[0] if columns else None
     out = []
     for d in dossiers:
-        number = escape(d.number)
+        number = escape(d.number or "")
         row = ["<tr>"]
         if selectable:
             row.append(
@@ -152,7 +153,7 @@ def render_rows(
                 f"Sélectionner le dossier {number}</label></div></td>"
             )
         for column, attrs in cells:
-            text = escape(column.text(d))
+            text = escape(column.text(d) or "")
             if column is first:
                 title = "" if column.key == "number" else f' title="Dossier {number}"'
                 text = f'<a href="{before}{d.uuid}{after}"{title}>{text or number}</a>'
