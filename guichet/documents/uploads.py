@@ -48,8 +48,9 @@ MAX_ZIP_MEMBERS = 2_000
 # Objects embedded by Word and Excel (a chart's data) are OOXML documents inside the document:
 # accepted there only, checked like their container, never nested further.
 _EMBEDDINGS_FOLDERS = ("word/embeddings/", "xl/embeddings/")
-# A PDF holding more objects than this is refused rather than walked.
-MAX_PDF_OBJECTS = 200_000
+# A PDF holding more objects than this is refused rather than parsed: pypdf reads about a thousand
+# objects a second on a busy machine, and a 10 Mo report holds a few thousand.
+MAX_PDF_OBJECTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -486,6 +487,8 @@ def _check_pdf(
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise _encrypted(name)
+        if len(_pdf_object_numbers(reader)) > MAX_PDF_OBJECTS:
+            raise _TooManyObjects
         root = reader.trailer["/Root"].get_object()
         if not isinstance(root, DictionaryObject) or root.get("/Type") != "/Catalog":
             raise _damaged(name, fmt)
@@ -494,6 +497,14 @@ def _check_pdf(
         found = _pdf_active_content(reader)
     except ValidationError:
         raise
+    except _TooManyObjects as exc:
+        raise ValidationError(
+            "Le fichier « %(name)s » est refusé : il compte plus de %(max)s objets internes, trop "
+            "pour être vérifié. Enregistrez-le à nouveau en PDF, par exemple avec « Imprimer » "
+            "puis « Enregistrer au format PDF ».",
+            code="too_complex",
+            params={"name": name, "max": f"{MAX_PDF_OBJECTS:,}".replace(",", "\u202f")},
+        ) from exc
     except Exception as exc:
         if b"/Encrypt" in data:  # protected in a way pypdf cannot even open
             raise _encrypted(name) from exc
@@ -506,6 +517,10 @@ def _check_pdf(
             code="active_content",
             params={"name": name, "what": found},
         )
+
+
+class _TooManyObjects(Exception):
+    """A PDF with more than MAX_PDF_OBJECTS objects (refused before they are parsed)."""
 
 
 def _hidden_data(name: str) -> ValidationError:
@@ -578,6 +593,15 @@ _ACTIVE_TYPES = {
 }
 
 
+def _pdf_object_numbers(reader: PdfReader) -> list[tuple[int, int]]:
+    """Every object of the file, as (number, generation), from its cross-reference tables."""
+    numbers = [
+        (number, generation) for generation, objects in reader.xref.items() for number in objects
+    ]
+    numbers.extend((number, 0) for number in reader.xref_objStm)
+    return numbers
+
+
 def _pdf_active_content(reader: PdfReader) -> str | None:
     """What active content the PDF holds (French words), or None.
 
@@ -586,12 +610,7 @@ def _pdf_active_content(reader: PdfReader) -> str | None:
     annotations' /A, form fields and XFA are all dictionaries somewhere in the file. An
     /OpenAction that only opens a page (what LibreOffice and Word write) is not active.
     """
-    numbers: list[tuple[int, int]] = [
-        (number, generation) for generation, objects in reader.xref.items() for number in objects
-    ]
-    numbers.extend((number, 0) for number in reader.xref_objStm)
-    if len(numbers) > MAX_PDF_OBJECTS:
-        raise ValueError("too many objects")
+    numbers = _pdf_object_numbers(reader)
     pending: deque[Any] = deque([reader.trailer])
     for number, generation in numbers:
         pending.append(IndirectObject(number, generation, reader))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
 from django import forms
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -145,3 +146,34 @@ def test_every_upload_is_created_0600_by_default():
     options = base.STORAGES["private"]["OPTIONS"]
     assert options["file_permissions_mode"] == 0o600
     assert options["directory_permissions_mode"] == 0o700
+
+
+# --- through a real form of the site ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_message_with_a_file_over_the_limit_keeps_its_text_and_says_why(client):
+    from django.core import mail
+    from django.urls import reverse
+
+    from guichet import clock
+    from guichet.dossiers import services
+    from tests.dossiers.factories import IN_WINDOW, agent, complete, draft
+
+    owner = agent()
+    with clock.frozen(IN_WINDOW):
+        dossier = services.submit(complete(draft(owner), owner), owner)
+    mail.outbox.clear()
+    client.force_login(owner)
+    big = pdf_bytes(padding=300 * KB)
+    with override_settings(GUICHET={**settings.GUICHET, "UPLOAD_MAX_BYTES": 64 * KB}):
+        # The file part comes first: the text after it is still read and kept.
+        response = client.post(
+            reverse("applicant:message-post", args=[dossier.uuid]),
+            {"file": upload("devis signé.pdf", big), "body": "Voici le devis signé."},
+        )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Le fichier « devis signé.pdf » est trop volumineux (0,3 Mo)" in html
+    assert "Voici le devis signé." in html
+    assert dossier.messages.count() == 0

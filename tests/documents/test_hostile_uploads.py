@@ -157,6 +157,20 @@ def test_a_pdf_written_by_pypdf_is_accepted():
     assert check_upload(upload("devis.pdf", content)).kind == "pdf"
 
 
+def test_a_pdf_with_too_many_objects_is_refused_before_they_are_parsed(monkeypatch):
+    content = pdf_bytes(objects_extra=(b"<< >>",) * 6)  # 11 objects
+    monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 11)
+    assert check_upload(upload("devis.pdf", content)).kind == "pdf"
+    monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 10)
+    error = refused("devis.pdf", content)
+    assert error.code == "too_complex"
+    assert message(error) == (
+        "Le fichier « devis.pdf » est refusé : il compte plus de 10 objets internes, trop pour "
+        "être vérifié. Enregistrez-le à nouveau en PDF, par exemple avec « Imprimer » puis "
+        "« Enregistrer au format PDF »."
+    )
+
+
 # --- PDF: structure ---------------------------------------------------------------------------
 
 
