@@ -16,13 +16,22 @@ from django.db import transaction
 
 from guichet import clock
 from guichet.dossiers import services as dossiers
-from guichet.dossiers.models import Dossier, Event
+from guichet.dossiers.models import Dossier, Event, actor_label
 from guichet.dossiers.workflow import State, TransitionRefused
 from guichet.rules.grants import ModulationError, modulate
 from guichet.rules.money import format_euros, format_int
 from guichet.rules.parameters import ScoringGrid
 
-from .models import AgentRole, Assignment, Opinion, OpinionKind, PrivateNote, Role, Score
+from .models import (
+    AgentRole,
+    Assignment,
+    Opinion,
+    OpinionKind,
+    PrivateNote,
+    Role,
+    Score,
+    ScoreVersion,
+)
 from .permissions import Do, can
 
 if TYPE_CHECKING:
@@ -176,11 +185,25 @@ def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Deci
         if locked.state not in (State.SUBMITTED, State.IN_REVIEW, State.PROPOSED):
             raise ReviewRefused(f"Un dossier à l’état « {locked.state_label} » ne se note pas.")
         now = clock.now()
+        current = {s.criterion: s for s in Score.objects.filter(dossier=locked, reviewer=user)}
+        label = actor_label(user)
         for code, mark in marks.items():
-            Score.objects.update_or_create(
-                dossier=locked, reviewer=user, criterion=code,
-                defaults={"value": mark.value, "comment": mark.comment.strip(), "scored_at": now},
-            )  # fmt: skip
+            comment = mark.comment.strip()
+            existing = current.get(code)
+            if existing is None:
+                Score.objects.create(
+                    dossier=locked, reviewer=user, criterion=code, value=mark.value,
+                    comment=comment, scored_at=now,
+                )  # fmt: skip
+            elif (existing.value, existing.comment) != (mark.value, comment):
+                # Re-scoring keeps the replaced mark as a previous version.
+                ScoreVersion.objects.create(
+                    dossier=locked, reviewer=user, reviewer_label=label, criterion=code,
+                    value=existing.value, comment=existing.comment,
+                    scored_at=existing.scored_at, replaced_at=now,
+                )  # fmt: skip
+                existing.value, existing.comment, existing.scored_at = mark.value, comment, now
+                existing.save(update_fields=["value", "comment", "scored_at"])
         averages = reviewer_averages(locked).values()
         locked.score_average = (
             (sum(averages, Decimal(0)) / len(averages)).quantize(Decimal("0.01"), ROUND_HALF_UP)

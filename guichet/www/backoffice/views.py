@@ -138,10 +138,16 @@ def _score_table(dossier: Dossier) -> dict[str, Any]:
                 "scores": [by_key.get((rid, c.code)) for rid in reviewers],
             }
         )
+    labels = {c.code: c.label for c in rules.scoring.criteria}
+    versions = [
+        {"version": v, "criterion": labels.get(v.criterion, v.criterion)}
+        for v in dossier.score_versions.all()
+    ]
     return {
         "reviewers": [(user, averages.get(rid)) for rid, user in reviewers.items()],
         "rows": rows,
         "grid": rules.scoring,
+        "versions": versions,
     }
 
 
