@@ -23,16 +23,14 @@ from guichet.rules.money import format_euros, format_int
 from guichet.rules.parameters import ScoringGrid
 
 from .models import (
-    AgentRole,
     Assignment,
     Opinion,
     OpinionKind,
     PrivateNote,
-    Role,
     Score,
     ScoreVersion,
 )
-from .permissions import Do, can
+from .permissions import Do, can, covers_arrondissement
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -83,7 +81,9 @@ def assign(
                 "Seul un gestionnaire de l’appel peut affecter un dossier à un autre agent."
             )
     code = dossier.arrondissement_code if arrondissement_code is None else arrondissement_code
-    if reviewer is not None and not _reviews(reviewer, dossier.call_id, code):
+    if reviewer is not None and not covers_arrondissement(
+        reviewer, dossier.call_id, Do.START_REVIEW, code
+    ):
         raise ReviewRefused(
             f"{reviewer} n’instruit pas les dossiers de cet arrondissement.", "reviewer"
         )
@@ -115,19 +115,6 @@ def assign(
         )  # fmt: skip
     dossier.arrondissement_code, dossier.assignee = code, reviewer
     return assignment
-
-
-def _reviews(user: User, call_id: int, arrondissement_code: str) -> bool:
-    for r in AgentRole.objects.filter(
-        user=user, call_id=call_id, role__in=[Role.REVIEWER, Role.MANAGER]
-    ):
-        if (
-            r.role == Role.MANAGER
-            or r.whole_departement
-            or arrondissement_code in r.arrondissements
-        ):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------- scoring
