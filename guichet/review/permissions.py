@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
+from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
 
@@ -20,7 +21,6 @@ from .models import AgentRole, Role
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
-    from guichet.calls.models import Call
 
 
 class Do(StrEnum):
@@ -116,9 +116,7 @@ def can_in_call(user: User, action: Do, call: Call) -> bool:
     return any(action in ALLOWED[Role(r.role)] for r in roles(user, call))
 
 
-def calls_of(user: User) -> QuerySet:
-    from guichet.calls.models import Call
-
+def calls_of(user: User) -> QuerySet[Call]:
     return Call.objects.filter(agent_roles__user=user).distinct()
 
 
