@@ -31,7 +31,7 @@ class AgentRole(models.Model):
     arrondissements = models.JSONField("arrondissements", default=list, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -65,7 +65,7 @@ class Assignment(models.Model):
         related_name="assignments",
     )
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     assigned_at = models.DateTimeField(default=clock.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -206,13 +206,13 @@ class AgentInvitation(models.Model):
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
     arrondissements = models.JSONField("arrondissements", default=list, blank=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     invited_at = models.DateTimeField("invité le", default=clock.now)
     accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

@@ -149,6 +149,18 @@ def test_who_acted_is_kept_and_their_account_cannot_be_deleted(in_review):
     assert event.actor_label == "Paul Instructeur"
 
 
+def test_a_manager_who_assigned_a_dossier_cannot_be_deleted(submitted):
+    from django.db.models import ProtectedError
+
+    manager, instructor = reviewer(role="manager"), reviewer()
+    review.assign(submitted, manager, reviewer=instructor, reason="Charge de travail.")
+    with pytest.raises(ProtectedError) as refused:
+        manager.delete()
+    assignment = Assignment.objects.get(dossier=submitted, ended_at=None)
+    assert assignment in refused.value.protected_objects  # not only the history line
+    assert assignment.assigned_by == manager
+
+
 # ---------------------------------------------------------------- opinion and proposal
 
 
