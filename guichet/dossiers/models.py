@@ -320,14 +320,27 @@ class EventKind(models.TextChoices):
     REVIEW = "review", "Instruction"
 
 
+def actor_label(user: Any) -> str:
+    """How a history line names who acted, kept as text beside the account."""
+    if user is None:
+        return ""
+    return str(user)[:300]
+
+
 class Event(models.Model):
-    """One line of a dossier's history: who, when, what changed. Never updated, never deleted."""
+    """One line of a dossier's history: who, when, what changed. Never updated, never deleted.
+
+    An account that acted cannot be deleted (``PROTECT``: deactivate it instead), and the line
+    keeps the actor's name as it was (``actor_label``), whatever happens to the account later.
+    NULL ``actor``: the application itself (a scheduled task).
+    """
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField("date")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    actor_label = models.CharField("auteur", max_length=300, blank=True)
     kind = models.CharField("nature", max_length=20, choices=EventKind.choices)
     action = models.CharField("action", max_length=32, blank=True)
     from_state = models.CharField("état avant", max_length=32, blank=True)
@@ -343,6 +356,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.actor_id is not None and not self.actor_label:
+            self.actor_label = actor_label(self.actor)
+        super().save(*args, **kwargs)
 
     @property
     def from_state_label(self) -> str:

@@ -28,7 +28,7 @@ from guichet import clock
 from guichet.documents.storage import private_storage
 from guichet.dossiers.models import Dossier
 from guichet.review.models import Role
-from guichet.review.permissions import ALLOWED, CALL_WIDE, Do, roles
+from guichet.review.permissions import ALLOWED, Do, coverage, roles
 
 from .models import Export, ExportStatus
 from .writers import ExportFormat, Field, Kind, write_table
@@ -149,15 +149,7 @@ def write_export(
 
 def export_scope(user: User, call: Call) -> Q:
     """The condition on a call's dossiers that this agent may export (none: ``pk IN ()``)."""
-    condition = Q(pk__in=[])
-    for r in roles(user, call):
-        role = Role(r.role)
-        if Do.EXPORT not in ALLOWED[role]:
-            continue
-        if role in CALL_WIDE or r.whole_departement:
-            return Q()
-        condition |= Q(arrondissement_code__in=r.arrondissements)
-    return condition
+    return coverage(user, call, Do.EXPORT)
 
 
 def may_export(user: User, call: Call) -> bool:

@@ -46,8 +46,8 @@ from guichet.dossiers.workflow import State
 from guichet.rules.applicant import KIND_LABELS, ApplicantKind
 from guichet.rules.money import AmountError, format_euros, format_int, parse_euros
 
-from .models import OpinionKind, Role
-from .permissions import CALL_WIDE, roles, visible_dossiers
+from .models import OpinionKind
+from .permissions import Do, covered, visible_dossiers
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -317,17 +317,12 @@ def arrondissement_choices(user: User, call: Call) -> list[tuple[str, str]]:
     reference data, and the préfecture's own dossiers (no arrondissement)."""
     from guichet.territories.models import Arrondissement
 
-    covered: set[str] | None = set()
-    for r in roles(user, call):
-        if Role(r.role) in CALL_WIDE or r.whole_departement:
-            covered = None
-            break
-        covered.update(r.arrondissements)  # type: ignore[union-attr]
+    codes = covered(user, call, Do.VIEW)
     rows = Arrondissement.objects.filter(
         vintage=call.reference_vintage, departement_code=call.departement_code
     ).order_by("code")
-    choices = [(a.code, a.name) for a in rows if covered is None or a.code in covered]
-    if covered is None:
+    choices = [(a.code, a.name) for a in rows if codes is None or a.code in codes]
+    if codes is None:
         choices.append((NO_ARRONDISSEMENT, "Préfecture (sans arrondissement)"))
     return choices
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from guichet import clock
 from guichet.calls.models import Call
-from guichet.dossiers.models import Dossier
+from guichet.dossiers.models import Dossier, actor_label
 
 
 class Role(models.TextChoices):
@@ -31,7 +31,7 @@ class AgentRole(models.Model):
     arrondissements = models.JSONField("arrondissements", default=list, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -65,7 +65,7 @@ class Assignment(models.Model):
         related_name="assignments",
     )
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     assigned_at = models.DateTimeField(default=clock.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +108,33 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion} : {self.value}"
+
+
+class ScoreVersion(models.Model):
+    """A mark as it was before its reviewer changed it: re-scoring keeps every version.
+
+    The current mark is the ``Score``; each change copies the replaced one here, with when it
+    was replaced. Never updated, never deleted; the reviewer's account cannot be deleted.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="score_versions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewer_label = models.CharField("instructeur", max_length=300)
+    criterion = models.CharField("critère", max_length=50)
+    value = models.PositiveSmallIntegerField("note")
+    comment = models.TextField("commentaire", max_length=2000, blank=True)
+    scored_at = models.DateTimeField("notée le")
+    replaced_at = models.DateTimeField("remplacée le")
+
+    class Meta:
+        verbose_name = "version précédente d’une note"
+        verbose_name_plural = "versions précédentes des notes"
+        ordering = ["dossier", "-replaced_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.criterion} : {self.value} (jusqu’au {self.replaced_at:%d/%m/%Y})"
 
 
 class OpinionKind(models.TextChoices):
@@ -169,7 +196,7 @@ class PrivateNote(models.Model):
 class AgentInvitation(models.Model):
     """A programme manager's invitation to join a call's agents with one role.
 
-    The e-mail carries a signed link (``guichet.www.backoffice.agents_views``) valid 7 days;
+    The e-mail carries a signed link (``guichet.review.agents``) valid 7 days;
     accepting it gives the role to the account of ``email`` (made on the link's page for a new
     person) and sets ``accepted_at``. A link is used once.
     """
@@ -179,13 +206,13 @@ class AgentInvitation(models.Model):
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
     arrondissements = models.JSONField("arrondissements", default=list, blank=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     invited_at = models.DateTimeField("invité le", default=clock.now)
     accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -202,3 +229,49 @@ class AgentInvitation(models.Model):
     @property
     def whole_departement(self) -> bool:
         return not self.arrondissements
+
+
+class RoleAction(models.TextChoices):
+    INVITED = "invited", "Invitation envoyée"
+    GRANTED = "granted", "Rôle attribué"
+    SCOPE_CHANGED = "scope_changed", "Arrondissements modifiés"
+    REMOVED = "removed", "Rôle retiré"
+
+
+class RoleEvent(models.Model):
+    """One line of a call's agents history: who gave, changed or removed which role, when.
+
+    Written in the same transaction as the change (``guichet.review.agents``). Never updated,
+    never deleted; an account named here cannot be deleted, and the names are kept as text.
+    ``subject`` is NULL for an invitation to an address without an account yet.
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="role_events")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject_label = models.CharField("agent", max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField("auteur", max_length=300, blank=True)
+    action = models.CharField("action", max_length=20, choices=RoleAction.choices)
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    before = models.CharField("avant", max_length=1000, blank=True)
+    after = models.CharField("après", max_length=1000, blank=True)
+    at = models.DateTimeField("date", default=clock.now)
+
+    class Meta:
+        verbose_name = "événement des agents"
+        verbose_name_plural = "historique des agents"
+        ordering = ["call", "-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} — {self.subject_label}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.actor_id is not None and not self.actor_label:
+            self.actor_label = actor_label(self.actor)
+        if self.subject_id is not None and not self.subject_label:
+            self.subject_label = actor_label(self.subject)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 One matrix (``ALLOWED``) says which role may take which action; a reviewer acts only on the
 dossiers routed to the arrondissements they cover (all of them when they cover the whole
-département). Anybody without a role on the dossier's call gets a 404, never a 403.
+département), and one function says which those are (``covered``, and ``coverage`` as a queryset
+condition). Anybody without a role on the dossier's call gets a 404, never a 403.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
+from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
 
@@ -19,7 +21,6 @@ from .models import AgentRole, Role
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
-    from guichet.calls.models import Call
 
 
 class Do(StrEnum):
@@ -65,10 +66,42 @@ def roles(user: User, call: Call | int) -> list[AgentRole]:
     return cache.get(call_id, [])
 
 
-def covers(role: AgentRole, arrondissement_code: str) -> bool:
-    if Role(role.role) in CALL_WIDE or role.whole_departement:
-        return True
-    return arrondissement_code in role.arrondissements
+def covers_everything(role: AgentRole) -> bool:
+    """Does this role reach every dossier of its call, whatever its arrondissement?"""
+    return Role(role.role) in CALL_WIDE or role.whole_departement
+
+
+def covered(user: User, call: Call | int, action: Do) -> frozenset[str] | None:
+    """The arrondissements of the call where ``user`` may take ``action``: None for all of them
+    (and the préfecture's own dossiers), an empty set for none.
+
+    The one place that says who covers which arrondissement: ``coverage`` (for querysets), ``can``
+    (for one dossier), the exports, the list's arrondissement filter and assignment use it.
+    """
+    codes: set[str] = set()
+    for r in roles(user, call):
+        if action not in ALLOWED[Role(r.role)]:
+            continue
+        if covers_everything(r):
+            return None
+        codes.update(r.arrondissements)
+    return frozenset(codes)
+
+
+def coverage(user: User, call: Call | int, action: Do) -> Q:
+    """The condition on a call's dossiers where ``user`` may take ``action`` (none: matches no
+    row)."""
+    codes = covered(user, call, action)
+    if codes is None:
+        return Q()
+    if not codes:
+        return Q(pk__in=[])
+    return Q(arrondissement_code__in=sorted(codes))
+
+
+def covers_arrondissement(user: User, call: Call | int, action: Do, code: str) -> bool:
+    codes = covered(user, call, action)
+    return codes is None or code in codes
 
 
 def can(user: User, action: Do, dossier: Dossier) -> bool:
@@ -76,28 +109,19 @@ def can(user: User, action: Do, dossier: Dossier) -> bool:
     withdrawn) belong to their team only."""
     if dossier.state == State.DRAFT or dossier.submitted_at is None:
         return False
-    return any(
-        action in ALLOWED[Role(r.role)] and covers(r, dossier.arrondissement_code)
-        for r in roles(user, dossier.call_id)
-    )
+    return covers_arrondissement(user, dossier.call_id, action, dossier.arrondissement_code)
 
 
 def can_in_call(user: User, action: Do, call: Call) -> bool:
     return any(action in ALLOWED[Role(r.role)] for r in roles(user, call))
 
 
-def calls_of(user: User) -> QuerySet:
-    from guichet.calls.models import Call
-
+def calls_of(user: User) -> QuerySet[Call]:
     return Call.objects.filter(agent_roles__user=user).distinct()
 
 
 def visible_dossiers(user: User, call: Call) -> QuerySet[Dossier]:
     """The call's submitted dossiers this agent may see, as one filter (no query per dossier)."""
-    condition = Q(pk__in=[])
-    for r in roles(user, call):
-        if Role(r.role) in CALL_WIDE or r.whole_departement:
-            condition = Q()
-            break
-        condition |= Q(arrondissement_code__in=r.arrondissements)
-    return Dossier.objects.filter(condition, call=call, submitted_at__isnull=False)
+    return Dossier.objects.filter(
+        coverage(user, call, Do.VIEW), call=call, submitted_at__isnull=False
+    )

@@ -16,14 +16,21 @@ from django.db import transaction
 
 from guichet import clock
 from guichet.dossiers import services as dossiers
-from guichet.dossiers.models import Dossier, Event
+from guichet.dossiers.models import Dossier, Event, actor_label
 from guichet.dossiers.workflow import State, TransitionRefused
 from guichet.rules.grants import ModulationError, modulate
 from guichet.rules.money import format_euros, format_int
 from guichet.rules.parameters import ScoringGrid
 
-from .models import AgentRole, Assignment, Opinion, OpinionKind, PrivateNote, Role, Score
-from .permissions import Do, can
+from .models import (
+    Assignment,
+    Opinion,
+    OpinionKind,
+    PrivateNote,
+    Score,
+    ScoreVersion,
+)
+from .permissions import Do, can, covers_arrondissement
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -74,7 +81,9 @@ def assign(
                 "Seul un gestionnaire de l’appel peut affecter un dossier à un autre agent."
             )
     code = dossier.arrondissement_code if arrondissement_code is None else arrondissement_code
-    if reviewer is not None and not _reviews(reviewer, dossier.call_id, code):
+    if reviewer is not None and not covers_arrondissement(
+        reviewer, dossier.call_id, Do.START_REVIEW, code
+    ):
         raise ReviewRefused(
             f"{reviewer} n’instruit pas les dossiers de cet arrondissement.", "reviewer"
         )
@@ -106,19 +115,6 @@ def assign(
         )  # fmt: skip
     dossier.arrondissement_code, dossier.assignee = code, reviewer
     return assignment
-
-
-def _reviews(user: User, call_id: int, arrondissement_code: str) -> bool:
-    for r in AgentRole.objects.filter(
-        user=user, call_id=call_id, role__in=[Role.REVIEWER, Role.MANAGER]
-    ):
-        if (
-            r.role == Role.MANAGER
-            or r.whole_departement
-            or arrondissement_code in r.arrondissements
-        ):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------- scoring
@@ -176,11 +172,25 @@ def score(dossier: Dossier, user: User, marks: Mapping[str, ScoreInput]) -> Deci
         if locked.state not in (State.SUBMITTED, State.IN_REVIEW, State.PROPOSED):
             raise ReviewRefused(f"Un dossier à l’état « {locked.state_label} » ne se note pas.")
         now = clock.now()
+        current = {s.criterion: s for s in Score.objects.filter(dossier=locked, reviewer=user)}
+        label = actor_label(user)
         for code, mark in marks.items():
-            Score.objects.update_or_create(
-                dossier=locked, reviewer=user, criterion=code,
-                defaults={"value": mark.value, "comment": mark.comment.strip(), "scored_at": now},
-            )  # fmt: skip
+            comment = mark.comment.strip()
+            existing = current.get(code)
+            if existing is None:
+                Score.objects.create(
+                    dossier=locked, reviewer=user, criterion=code, value=mark.value,
+                    comment=comment, scored_at=now,
+                )  # fmt: skip
+            elif (existing.value, existing.comment) != (mark.value, comment):
+                # Re-scoring keeps the replaced mark as a previous version.
+                ScoreVersion.objects.create(
+                    dossier=locked, reviewer=user, reviewer_label=label, criterion=code,
+                    value=existing.value, comment=existing.comment,
+                    scored_at=existing.scored_at, replaced_at=now,
+                )  # fmt: skip
+                existing.value, existing.comment, existing.scored_at = mark.value, comment, now
+                existing.save(update_fields=["value", "comment", "scored_at"])
         averages = reviewer_averages(locked).values()
         locked.score_average = (
             (sum(averages, Decimal(0)) / len(averages)).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -49,7 +49,7 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
     expect(page.get_by_role("heading", name="Agents de l’appel", level=1)).to_be_visible()
     expect(page.locator("#agents")).to_contain_text(manager.email)
 
-    # The invitation: a reviewer for Ambert.
+    # The invitation: a reviewer for two arrondissements, Ambert and Thiers.
     invitee = f"instructeur-{suffix}@puy-de-dome.gouv.fr"
     page.get_by_role("link", name="Inviter un agent").click()
     page.get_by_label("Adresse électronique").fill(invitee)
@@ -62,9 +62,12 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
     )
     expect(page.get_by_label("Instructeur", exact=True)).to_be_checked()  # kept
     page.locator("label", has_text="Ambert (631)").click()
+    page.locator("label", has_text="Thiers (635)").click()
+    expect(page.get_by_label("Ambert (631)")).to_be_checked()
+    expect(page.get_by_label("Thiers (635)")).to_be_checked()
     page.get_by_role("button", name="Envoyer l’invitation").click()
     expect(page.get_by_text(f"L’invitation est envoyée à {invitee}")).to_be_visible()
-    expect(page.locator("#invitations")).to_contain_text("Ambert (631)")
+    expect(page.locator("#invitations")).to_contain_text("Ambert (631), Thiers (635)")
 
     [message] = [m for m in mail.outbox if m.to == [invitee]]
     link = re.search(r"http://\S+/agents/invitation/\S+/", message.body).group(0)
@@ -75,7 +78,9 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
     other = context.new_page()
     try:
         other.goto(link)
-        expect(other.get_by_text("avec le rôle Instructeur (Ambert (631))")).to_be_visible()
+        expect(
+            other.get_by_text("avec le rôle Instructeur (Ambert (631), Thiers (635))")
+        ).to_be_visible()
         other.get_by_label("Prénom").fill("Jean")
         other.get_by_label("Nom", exact=True).fill("Dupuy")
         other.locator("#id_password1").fill(REVIEWER_PASSWORD)
@@ -90,6 +95,21 @@ def test_manager_invites_a_reviewer_who_joins(committed_db, page, browser, serve
         context.close()
 
     role = AgentRole.objects.get(user__email=invitee)
-    assert (role.role, role.arrondissements) == ("reviewer", ["631"])
+    assert (role.role, role.arrondissements) == ("reviewer", ["631", "635"])
     page.reload()
     expect(page.locator("#agents")).to_contain_text(invitee)
+
+    # Thiers goes to another reviewer: the edit page has both ticked, one is unticked.
+    page.get_by_role("link", name="Modifier les arrondissements de Jean Dupuy").click()
+    expect(page.get_by_label("Thiers (635)")).to_be_checked()
+    page.locator("label", has_text="Thiers (635)").click()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Jean Dupuy instruit désormais : Ambert (631).")).to_be_visible()
+    # Each change is in the call's agents history, newest first, with who made it.
+    history = page.locator("#role-history tbody tr")
+    expect(history).to_have_count(3)
+    expect(history.nth(0)).to_contain_text("Arrondissements modifiés")
+    expect(history.nth(0)).to_contain_text("Ambert (631), Thiers (635)")
+    expect(history.nth(0)).to_contain_text("Marie Gestionnaire")
+    expect(history.nth(1)).to_contain_text("Rôle attribué")
+    expect(history.nth(2)).to_contain_text("Invitation envoyée")

@@ -55,6 +55,8 @@ def test_a_reviewer_scores_asks_a_correction_and_proposes(committed_db, signed_i
     page.get_by_role("button", name="Commencer l’instruction").click()
     expect(page.locator("#dossier-state")).to_have_text("En instruction")
     criteria = dossier.call.rules.scoring.criteria
+    # Each mark says what it means.
+    expect(page.locator("label[for=id_daily_life_0]")).to_contain_text("Aucun effet")
     for criterion in criteria:
         page.locator(f"label[for=id_{criterion.code}_2]").click()
     page.locator("label[for=id_daily_life_3]").click()
@@ -83,9 +85,13 @@ def test_a_reviewer_scores_asks_a_correction_and_proposes(committed_db, signed_i
     expect(page.locator("#historique")).to_be_visible()
     expect(page.locator("#history-list")).to_contain_text("Comité de pilotage avec les usagers.")
 
-    # The proposal: prefilled with the maximum; below it, a justification is required.
+    # The proposal: nothing chosen in advance, the maximum as a hint; the grid is complete, so no
+    # « sans notation » to tick; below the maximum, a justification is required.
     amount = page.get_by_role("textbox", name=re.compile("^Montant proposé"))
-    expect(amount).to_have_value(re.compile(r"5\s000\s€"))
+    expect(amount).to_have_value("")
+    expect(page.locator("#proposal-form")).to_contain_text(re.compile(r"Au plus 5\s000\s€"))
+    expect(page.locator("#proposal-form input[name=kind]:checked")).to_have_count(0)
+    expect(page.locator("#proposal-form input[name=without_scores]")).to_have_count(0)
     page.locator("label[for=id_kind_1]").click()  # réservé
     amount.fill("4 000")
     page.get_by_role("button", name="Proposer au comité").click()

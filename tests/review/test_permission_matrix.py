@@ -100,6 +100,36 @@ def test_can_matches_the_table(world):
     assert not differences, "\n".join(differences)
 
 
+def test_the_queryset_condition_matches_the_table(world):
+    """``coverage`` (lists, exports) says the same as ``can`` (one dossier), for every action."""
+    from guichet.exports.services import export_scope
+    from guichet.review.permissions import coverage, visible_dossiers
+
+    users, dossiers = world
+    call = dossiers["O"].call
+    differences = []
+    for action, row in EXPECTED.items():
+        for role, allowed in zip(ROLES, row, strict=True):
+            got = set(
+                Dossier.objects.filter(coverage(users[role], call, action), call=call)
+                .filter(pk__in=[d.pk for d in dossiers.values()])
+                .values_list("pk", flat=True)
+            )
+            expected = {dossiers[side].pk for side in allowed if role != "applicant"}
+            if got != expected:
+                differences.append(f"{role} {action}: {sorted(got)} (expected {sorted(expected)})")
+    assert not differences, "\n".join(differences)
+    for role in ROLES:
+        user = users[role]
+        assert str(export_scope(user, call)) == str(coverage(user, call, Do.EXPORT))
+        visible = set(visible_dossiers(user, call).values_list("pk", flat=True))
+        assert visible == set(
+            Dossier.objects.filter(coverage(user, call, Do.VIEW), call=call)
+            .exclude(submitted_at=None)
+            .values_list("pk", flat=True)
+        )
+
+
 def test_drafts_are_nobodys_business_but_their_teams(world):
     users, _ = world
     dossier = draft(agent())

@@ -110,6 +110,57 @@ def test_a_reviewer_of_another_arrondissement_does_not_see_the_dossier(submitted
         review.score(submitted, reviewer(arrondissements=("631",)), full_marks(submitted))
 
 
+def test_re_scoring_keeps_every_previous_version(submitted):
+    from guichet.review.models import ScoreVersion
+
+    instructor = reviewer()
+    review.score(submitted, instructor, {"innovation": ScoreInput(1, "Outil courant.")})
+    review.score(submitted, instructor, {"innovation": ScoreInput(1, "Outil courant.")})
+    assert not ScoreVersion.objects.exists()  # the same mark again is not a new version
+    review.score(submitted, instructor, {"innovation": ScoreInput(2, "Nouveau sur le territoire.")})
+    review.score(submitted, instructor, {"innovation": ScoreInput(3)})
+    current = Score.objects.get(dossier=submitted, reviewer=instructor, criterion="innovation")
+    assert (current.value, current.comment) == (3, "")
+    versions = list(ScoreVersion.objects.filter(dossier=submitted).order_by("id"))
+    assert [(v.value, v.comment) for v in versions] == [
+        (1, "Outil courant."),
+        (2, "Nouveau sur le territoire."),
+    ]
+    assert all(
+        v.reviewer == instructor and v.reviewer_label == "Paul Instructeur" for v in versions
+    )
+    assert versions[0].replaced_at == versions[1].scored_at
+
+
+def test_who_acted_is_kept_and_their_account_cannot_be_deleted(in_review):
+    from django.db.models import ProtectedError
+
+    event = in_review.events.get(action="start_review")
+    instructor = event.actor  # started the review, nothing else
+    assert event.actor_label == "Paul Instructeur"
+    with pytest.raises(ProtectedError):
+        instructor.delete()
+    event.refresh_from_db()
+    assert event.actor == instructor
+    # Renaming the account later does not rewrite the history.
+    instructor.first_name = "Pierre"
+    instructor.save()
+    event.refresh_from_db()
+    assert event.actor_label == "Paul Instructeur"
+
+
+def test_a_manager_who_assigned_a_dossier_cannot_be_deleted(submitted):
+    from django.db.models import ProtectedError
+
+    manager, instructor = reviewer(role="manager"), reviewer()
+    review.assign(submitted, manager, reviewer=instructor, reason="Charge de travail.")
+    with pytest.raises(ProtectedError) as refused:
+        manager.delete()
+    assignment = Assignment.objects.get(dossier=submitted, ended_at=None)
+    assert assignment in refused.value.protected_objects  # not only the history line
+    assert assignment.assigned_by == manager
+
+
 # ---------------------------------------------------------------- opinion and proposal
 
 

@@ -221,7 +221,7 @@ def test_an_existing_account_accepts_and_scopes_merge(
         call=call, email=existing.email, role="reviewer", arrondissements=["634"],
         invited_by=manager,
     )  # fmt: skip
-    from guichet.www.backoffice.agents_views import grant
+    from guichet.review.agents import grant
 
     grant(invitation, existing)
     assert AgentRole.objects.get(user=existing).arrondissements == ["632", "634"]
@@ -312,3 +312,83 @@ def test_the_edit_page_shows_every_arrondissement_of_the_reviewer_checked(client
         html,
     )
     assert checked == ["631", "635"]
+
+
+# ---------------------------------------------------------------- the agents' history
+
+
+def history_rows(client, call):
+    html = client.get(url("agents", call)).content.decode()
+    table = html[
+        html.index('id="role-history"') : html.index("</table>", html.index('id="role-history"'))
+    ]
+    rows = re.findall(r"<tr><td>(.*?)</td></tr>", table, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", r).replace("\u00a0", " ").split()) for r in rows]
+
+
+def test_every_change_of_roles_is_in_the_calls_history(
+    client, call, manager, django_capture_on_commit_callbacks
+):
+    from guichet.review.models import RoleAction, RoleEvent
+
+    client.force_login(manager)
+    assert "Aucun changement enregistré" in text(client.get(url("agents", call)))
+    invite(client, call, django_capture_on_commit_callbacks, arrondissements=["631", "635"])
+    client.logout()
+    data = {"first_name": "Jean", "last_name": "Ambert", "password1": PASSWORD,
+            "password2": PASSWORD}  # fmt: skip
+    client.post(link_of(mail.outbox[0]), data)
+    role = AgentRole.objects.get(user__email="jean.ambert@puy-de-dome.gouv.fr")
+    client.force_login(manager)
+    client.post(url("agent-edit", call, role.pk), {"arrondissements": ["633"]})
+    client.post(url("agent-edit", call, role.pk), {"arrondissements": ["633"]})  # no change
+    client.post(url("agent-remove", call, role.pk))
+    events = list(RoleEvent.objects.order_by("at", "id"))
+    assert [e.action for e in events] == [
+        RoleAction.INVITED, RoleAction.GRANTED, RoleAction.SCOPE_CHANGED, RoleAction.REMOVED
+    ]  # fmt: skip
+    assert all(e.actor == manager and e.call == call for e in events)
+    assert (
+        events[0].subject is None and events[0].subject_label == "jean.ambert@puy-de-dome.gouv.fr"
+    )
+    assert all(e.subject == role.user for e in events[1:])
+    assert (events[2].before, events[2].after) == ("Ambert (631), Thiers (635)", "Issoire (633)")
+    assert events[3].before == "Issoire (633)"
+    rows = history_rows(client, call)
+    assert len(rows) == 4
+    assert (
+        "Rôle retiré Jean Ambert (jean.ambert@puy-de-dome.gouv.fr) Instructeur Issoire (633) — Marie Gestionnaire"
+        in rows[0]
+    )
+    assert (
+        "Arrondissements modifiés" in rows[1]
+        and "Ambert (631), Thiers (635) Issoire (633)" in rows[1]
+    )
+    assert (
+        "Invitation envoyée jean.ambert@puy-de-dome.gouv.fr Instructeur — Ambert (631), Thiers (635)"
+        in rows[3]
+    )
+
+
+def test_a_refused_removal_writes_no_history(client, call, manager):
+    from guichet.review.models import RoleEvent
+
+    client.force_login(manager)
+    client.post(url("agent-remove", call, manager.agent_roles.get().pk))
+    assert not RoleEvent.objects.exists()
+
+
+def test_an_agent_named_in_the_history_cannot_be_deleted(client, call, manager):
+    from django.db.models import ProtectedError
+
+    from guichet.review.models import RoleEvent
+
+    reviewer_role = staff(call, Role.REVIEWER, ["632"]).agent_roles.get()
+    client.force_login(manager)
+    client.post(url("agent-edit", call, reviewer_role.pk), {"whole": "on"})
+    with pytest.raises(ProtectedError):
+        manager.delete()
+    with pytest.raises(ProtectedError):
+        reviewer_role.user.delete()
+    event = RoleEvent.objects.get()
+    assert event.actor_label == "Marie Gestionnaire"

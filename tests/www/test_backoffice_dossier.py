@@ -229,6 +229,30 @@ def test_a_quote_shared_by_several_criteria_is_shown_once(client, submitted):
     assert form.count(impact) == 1  # two criteria, not next to each other
 
 
+def test_the_page_shows_the_current_marks_and_the_previous_versions(client, submitted):
+    instructor = reviewer()
+    client.force_login(instructor)
+    client.post(
+        url("score", submitted), {"innovation": "1", "innovation_comment": "Outil courant."}
+    )
+    html = page_of(client, submitted)
+    assert 'id="score-versions"' not in html
+    client.post(url("score", submitted), {"innovation": "3", "innovation_comment": "Inédit ici."})
+    html = page_of(client, submitted)
+    table = html[
+        html.index('id="score-table"') : html.index("</table>", html.index('id="score-table"'))
+    ]
+    assert '<strong>3</strong><br><span class="fr-text--sm">Inédit ici.</span>' in table
+    versions = html[html.index('id="score-versions"') :]
+    versions = versions[: versions.index("</table>")]
+    assert "Versions précédentes" in html
+    assert re.search(
+        r"<td>Paul Instructeur</td><td>Caractère innovant de la réponse proposée</td><td>1</td>"
+        r"<td>Outil courant.</td>",
+        versions,
+    )
+
+
 # ---------------------------------------------------------------- opinion and proposal
 
 

@@ -1,4 +1,5 @@
-"""The reviewers' forms: corrections, scores, opinion and proposal, population, notes, assignment.
+"""The reviewers' forms: corrections, scores, opinion and proposal, population, notes, assignment,
+and the managers' forms for the call's agents (scope, invitation, the invitee's new account).
 
 They only refuse what is malformed, with a French message at the field; the review services decide
 the rest (``guichet.review.services``) and their refusals are shown at the field they name.
@@ -11,8 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 
-from guichet.review.models import OpinionKind
+from guichet.accounts.forms import new_password_field, password_confirmation_field
+from guichet.accounts.models import User
+from guichet.calls.models import Call
+from guichet.review import agents
+from guichet.review.models import OpinionKind, Role
 from guichet.rules.numbers import TOO_HIGH_MESSAGE, NumberError, parse_whole_number
 from guichet.rules.parameters import Criterion, RuleText, ScoringGrid
 from guichet.www.applicant.forms import EurosField
@@ -255,3 +262,135 @@ class AssignForm(forms.Form):
         if value == KEEP:
             return None
         return "" if value == PREFECTURE else value
+
+
+# ---------------------------------------------------------------- the call's agents
+
+
+class ScopeForm(forms.Form):
+    """Which dossiers a reviewer covers: some arrondissements, or the whole département."""
+
+    whole = forms.BooleanField(
+        label="Tout le département",
+        required=False,
+        help_text="Y compris les dossiers des départements et régions, traités par la préfecture.",
+    )
+    arrondissements = forms.MultipleChoiceField(
+        label="Arrondissements",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "« %(value)s » n’est pas un arrondissement de l’appel."},
+    )
+
+    def __init__(self, *args: Any, call: Call, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call = call
+        self.names = agents.arrondissements_of(call)
+        self.fields["arrondissements"].choices = [
+            (code, f"{name} ({code})") for code, name in self.names.items()
+        ]
+
+    def role_value(self) -> str:
+        return Role.REVIEWER
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        whole, chosen = data.get("whole"), data.get("arrondissements") or []
+        if "arrondissements" in self.errors:
+            return data
+        if self.role_value() == Role.REVIEWER:
+            if whole and chosen:
+                self.add_error(
+                    "arrondissements",
+                    "Cochez des arrondissements ou « Tout le département », pas les deux.",
+                )
+            elif not whole and not chosen:
+                self.add_error(
+                    "arrondissements",
+                    "Choisissez les arrondissements que couvre cet instructeur, ou « Tout le "
+                    "département ».",
+                )
+        elif chosen:
+            self.add_error(
+                "arrondissements",
+                "Ce rôle porte sur tout l’appel : ne cochez pas d’arrondissement (ils ne "
+                "concernent que les instructeurs).",
+            )
+        data["scope"] = sorted(chosen) if not whole else []
+        return data
+
+
+class InviteForm(ScopeForm):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        max_length=254,
+        error_messages={
+            "required": "Indiquez l’adresse électronique de la personne à inviter.",
+            "invalid": "Cette adresse électronique n’est pas valide. Par exemple : "
+            "prenom.nom@puy-de-dome.gouv.fr",
+            "max_length": "Adresse électronique : 254 caractères au plus.",
+        },
+    )
+    role = forms.ChoiceField(
+        label="Rôle",
+        choices=Role.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez un rôle.",
+            "invalid_choice": "Choisissez un des rôles proposés.",
+        },
+    )
+
+    field_order = ["email", "role", "whole", "arrondissements"]
+
+    def role_value(self) -> str:
+        return self.cleaned_data.get("role", "")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        email, role = data.get("email"), data.get("role")
+        if email and role and agents.holds_role(self.call, email, role):
+            self.add_error(
+                "email",
+                f"Cette personne est déjà « {Role(role).label} » de cet appel : modifiez "
+                "ses arrondissements dans la liste des agents.",
+            )
+        return data
+
+
+class NewAgentForm(forms.Form):
+    """A new person's account, made on the invitation's page."""
+
+    first_name = forms.CharField(
+        label="Prénom", max_length=150, error_messages={"required": "Indiquez votre prénom."}
+    )
+    last_name = forms.CharField(
+        label="Nom", max_length=150, error_messages={"required": "Indiquez votre nom."}
+    )
+    password1 = new_password_field()
+    password2 = password_confirmation_field()
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1:
+            candidate = User(
+                email=self.email,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+            if password2 and password1 != password2:
+                self.add_error("password2", "Les deux mots de passe ne sont pas identiques.")
+        return data

@@ -31,7 +31,7 @@ from guichet.dossiers.models import Dossier, PieceKind
 from guichet.dossiers.workflow import FINAL, Action, Actor, State, TransitionRefused, available
 from guichet.review import services as review
 from guichet.review.models import AgentRole, Assignment, Role
-from guichet.review.permissions import Do, calls_of, can
+from guichet.review.permissions import Do, calls_of, can, covers_everything
 from guichet.rules.money import format_euros
 from guichet.territories.models import Arrondissement
 from guichet.www.applicant.follow_views import MessageWithFilesForm
@@ -89,7 +89,7 @@ def _reviewer_choices(dossier: Dossier, names: dict[str, str]) -> list[tuple[str
         call_id=dossier.call_id, role__in=[Role.REVIEWER, Role.MANAGER], user__is_active=True
     ).select_related("user")
     for r in roles.order_by("user__last_name", "user__first_name", "user__email"):
-        if r.role == Role.MANAGER or r.whole_departement:
+        if covers_everything(r):
             covers = "tout le département"
         else:
             covers = ", ".join(names.get(code, code) for code in r.arrondissements)
@@ -138,10 +138,16 @@ def _score_table(dossier: Dossier) -> dict[str, Any]:
                 "scores": [by_key.get((rid, c.code)) for rid in reviewers],
             }
         )
+    labels = {c.code: c.label for c in rules.scoring.criteria}
+    versions = [
+        {"version": v, "criterion": labels.get(v.criterion, v.criterion)}
+        for v in dossier.score_versions.all()
+    ]
     return {
         "reviewers": [(user, averages.get(rid)) for rid, user in reviewers.items()],
         "rows": rows,
         "grid": rules.scoring,
+        "versions": versions,
     }
 
 
