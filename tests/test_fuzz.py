@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from guichet import clock
 from guichet.dossiers import services
 from guichet.www.applicant.views import STEP_SLUGS
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +128,7 @@ TARGETS = [
     Target("public:simulator", "anonymous", of_call("public:simulator"),
            of_call("public:simulator"), "GET", ("applicant", "q", "cost", "category",
            "submitted_on", "engaged_on")),
+    Target("public:apply", "applicant", of_call("public:apply"), None, "GET", ("simulation",)),
     Target("public:collectivity-search", "anonymous", u("public:collectivity-search"), None,
            "GET", ("q", "vintage", "departement")),
     # Accounts
@@ -149,6 +151,9 @@ TARGETS = [
     Target("accounts:complete-profile", "reviewer", u("accounts:complete-profile"),
            u("accounts:complete-profile"), extra=("next",)),
     Target("accounts:totp", "manager", u("accounts:totp"), None, extra=("code", "next")),
+    Target("accounts:verify", "manager", u("accounts:verify"), None, "GET", ("next",)),
+    Target("accounts:totp-recovery-codes", "manager", u("accounts:totp-recovery-codes"), None,
+           extra=("code",)),
     Target("accounts:totp-disable", "manager", u("accounts:totp-disable"), None,
            extra=("password", "code")),
     Target("accounts:logout", "applicant", u("accounts:logout"), None),
@@ -225,6 +230,7 @@ FORMLESS = {
     "applicant:dossiers": "lists the user's dossiers",
     "applicant:dossier": "shows a dossier (its forms post to their own targets)",
     "applicant:message-attachment": "a file, by its id in the path",
+    "applicant:receipt": "a fragment polled by htmx; its only input is the dossier in the path",
     "backoffice:export-download": "a file, by its id in the path",
     "backoffice:message-attachment": "a file, by its id in the path",
     "accounts:signup-done": "static text",
@@ -340,9 +346,7 @@ def world(db):
         rev = reviewer()
         in_review = services.start_review(second, rev)
         manager = reviewer(role="manager")
-        if hasattr(manager, "totp_confirmed_at"):
-            manager.totp_secret, manager.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
-            manager.save()
+        give_totp(manager)  # a manager reaches the back-office with a second factor set up
     mail.outbox.clear()
     return World(owner, dossier, submitted, in_review, rev, manager)
 

@@ -58,5 +58,11 @@ class UploadLimitHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if self.received > self.limit:
+            # The handlers after this one began a file of their own (a temporary file on disk
+            # beyond 2.5 Mo) that nobody will return: close it now, which also removes it.
+            for handler in getattr(self.request, "upload_handlers", ()):
+                kept = getattr(handler, "file", None)
+                if handler is not self and kept is not None and hasattr(kept, "close"):
+                    kept.close()
             return TooLargeUpload(self.file_name, self.content_type, self.received, self.charset)
         return None  # the next handler returns the file it kept

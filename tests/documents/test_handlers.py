@@ -177,3 +177,29 @@ def test_a_message_with_a_file_over_the_limit_keeps_its_text_and_says_why(client
     assert "Le fichier « devis signé.pdf » est trop volumineux (0,3 Mo)" in html
     assert "Voici le devis signé." in html
     assert dossier.messages.count() == 0
+
+
+def test_a_file_over_the_limit_leaves_no_temporary_file_open(settings):
+    """The handler after the limit's had begun a temporary file that nobody returns: it is closed
+    (and so removed) at once, not left for the garbage collector to warn about."""
+    import gc
+    import warnings
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.test.client import BOUNDARY, encode_multipart
+
+    from guichet.documents.handlers import UploadLimitHandler
+
+    settings.GUICHET = {**settings.GUICHET, "UPLOAD_MAX_BYTES": 3 * 1024 * 1024}
+    body = encode_multipart(BOUNDARY, {"f": SimpleUploadedFile("a.pdf", b"x" * 4 * 1024 * 1024)})
+    request = RequestFactory().post(
+        "/", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
+    request.upload_handlers = [UploadLimitHandler(request), TemporaryFileUploadHandler(request)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert request.FILES["f"].too_large
+        del request
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -218,7 +218,9 @@ def test_the_favicon_is_linked_and_answered(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"] == "/static/dsfr/dist/favicon/favicon.ico"
-    assert client.get(response["Location"]).status_code == 200
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    icon.close()  # a file response: its file is closed with it
 
 
 @override_settings(DEBUG=False)
