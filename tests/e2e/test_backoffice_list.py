@@ -5,10 +5,10 @@ import re
 
 from playwright.sync_api import expect
 
-from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
+from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import REAL_CALL, agent, reviewer
 from tests.www.test_backoffice_list import make
 
@@ -86,8 +86,7 @@ def test_at_1280_px_the_list_fits_its_panels_stay_open_and_the_title_follows_the
         make(call, owner, applicant_name="Saint-Bonnet-près-Riom", title=f"{long_title} {n}")
     make(call, owner, applicant_name="Billom", state=State.IN_REVIEW)
     user = reviewer(role="manager")  # the widest table: the row checkboxes too
-    user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXP", clock.now()
-    user.save()
+    give_totp(user)  # a manager reaches the back-office with a second factor set up
     user.agent_roles.exclude(call=call).delete()
     page = signed_in(user)
     page.set_viewport_size({"width": 1280, "height": 900})
