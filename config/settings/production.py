@@ -56,7 +56,7 @@ STATIC_ROOT = os.environ.get("GUICHET_STATIC_ROOT", str(STATIC_ROOT))  # noqa: F
 # Persistent connections (CONN_MAX_AGE in base), checked before reuse after a database restart.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 # Errors of requests to standard error, which gunicorn and systemd keep.
-LOGGING["loggers"] = {"django.request": {"handlers": ["console"], "level": "ERROR"}}  # noqa: F405
+LOGGING.setdefault("loggers", {})["django.request"] = {"handlers": ["console"], "level": "ERROR"}  # noqa: F405
 
 # Set in base.py from the environment, repeated here for the operator:
 # - GUICHET_ADMIN=0 removes the Django admin (/admin/) altogether. When on, it is reached only
