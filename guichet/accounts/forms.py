@@ -79,6 +79,19 @@ def password_confirmation_field() -> forms.CharField:
     )
 
 
+def email_field(label: str, required: str, example: str) -> forms.EmailField:
+    """An e-mail address field with French messages (the example shows the expected shape)."""
+    return forms.EmailField(
+        label=label,
+        max_length=254,
+        error_messages={
+            "required": required,
+            "invalid": f"Cette adresse électronique n’est pas valide. Par exemple : {example}",
+            "max_length": "Adresse électronique : 254 caractères au plus.",
+        },
+    )
+
+
 class CollectivityMixin(forms.Form):
     """The declared collectivité: typed text (``collectivity_q``) and, when chosen from the
     suggestions or the list of candidates, its reference (``collectivity``, "commune:63040").
@@ -145,15 +158,10 @@ class CollectivityMixin(forms.Form):
 
 
 class SignUpForm(CollectivityMixin):
-    email = forms.EmailField(
-        label="Adresse électronique professionnelle",
-        max_length=254,
-        error_messages={
-            "required": "Indiquez votre adresse électronique.",
-            "invalid": "Cette adresse électronique n’est pas valide. Par exemple : "
-            "secretariat@mairie-billom.fr",
-            "max_length": "Adresse électronique : 254 caractères au plus.",
-        },
+    email = email_field(
+        "Adresse électronique professionnelle",
+        "Indiquez votre adresse électronique.",
+        "secretariat@mairie-billom.fr",
     )
     first_name = _text("Prénom")
     last_name = _text("Nom")
@@ -311,14 +319,10 @@ class LoginForm(AuthenticationForm):
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(
-        label="Adresse électronique",
-        max_length=254,
-        error_messages={
-            "required": "Indiquez votre adresse électronique.",
-            "invalid": "Cette adresse électronique n’est pas valide. Par exemple : "
-            "secretariat@mairie-billom.fr",
-        },
+    email = email_field(
+        "Adresse électronique",
+        "Indiquez votre adresse électronique.",
+        "secretariat@mairie-billom.fr",
     )
 
     def clean_email(self) -> str:

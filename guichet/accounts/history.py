@@ -10,10 +10,14 @@ from guichet import clock
 from .models import AccountEvent, User
 
 
-def label(user: User | None) -> str:
-    """« Dominique Martin <secretariat@mairie-billom.fr> », as copied beside the actor."""
+def label(user: User | None, *, with_email: bool = True) -> str:
+    """How a history line names who acted, copied beside the account when the line is written:
+    « Dominique Martin <secretariat@mairie-billom.fr> » in the account's history, the name alone
+    (``with_email=False``) in the dossiers' and the call's histories, which applicants read."""
     if user is None:
         return ""
+    if not with_email:
+        return str(user)
     name = user.get_full_name()
     return f"{name} <{user.email}>" if name else user.email
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from guichet import clock
+from guichet.accounts import history
 from guichet.calls.models import Call, CollectionSession
 from guichet.documents.models import StoredFileMixin
 
@@ -321,10 +322,9 @@ class EventKind(models.TextChoices):
 
 
 def actor_label(user: Any) -> str:
-    """How a history line names who acted, kept as text beside the account."""
-    if user is None:
-        return ""
-    return str(user)[:300]
+    """The name a history line keeps beside the account that acted (``accounts.history.label``),
+    within the column's length."""
+    return history.label(user, with_email=False)[:300]
 
 
 class Event(models.Model):

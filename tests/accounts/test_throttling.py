@@ -170,7 +170,13 @@ def _redis_reachable() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _redis_reachable(), reason=f"no Redis server at {REDIS_URL}")
+# Redis is optional for a developer (the database cache is the default), so without a server the
+# test is skipped on their machine. Never in CI: .ci/run starts Redis, and with CI set a missing
+# server fails this test instead of hiding it.
+@pytest.mark.skipif(
+    not os.environ.get("CI") and not _redis_reachable(),
+    reason=f"no Redis server at {REDIS_URL} (optional outside CI; .ci/run starts one)",
+)
 def test_the_redis_cache_holds_the_counts():
     redis_cache = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

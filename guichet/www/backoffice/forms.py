@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from guichet.accounts.forms import new_password_field, password_confirmation_field
+from guichet.accounts.forms import email_field, new_password_field, password_confirmation_field
 from guichet.accounts.models import User
 from guichet.calls.models import Call
 from guichet.review import agents
@@ -321,15 +321,10 @@ class ScopeForm(forms.Form):
 
 
 class InviteForm(ScopeForm):
-    email = forms.EmailField(
-        label="Adresse électronique",
-        max_length=254,
-        error_messages={
-            "required": "Indiquez l’adresse électronique de la personne à inviter.",
-            "invalid": "Cette adresse électronique n’est pas valide. Par exemple : "
-            "prenom.nom@puy-de-dome.gouv.fr",
-            "max_length": "Adresse électronique : 254 caractères au plus.",
-        },
+    email = email_field(
+        "Adresse électronique",
+        "Indiquez l’adresse électronique de la personne à inviter.",
+        "prenom.nom@puy-de-dome.gouv.fr",
     )
     role = forms.ChoiceField(
         label="Rôle",
