@@ -4,6 +4,11 @@
                      [--submitted-at ISO-8601] [--engaged-on YYYY-MM-DD]
                      [--partner KIND:CODE]... [--call SLUG] --json
 
+    guichet envelope --call SLUG --json
+
+``envelope`` prints each budget year of the call as ``{"year", "amount", "committed",
+"released", "paid", "remaining"}`` (a JSON list, summed from the envelope's ledger).
+
 Exit 0 for any verdict, 2 with a French message on stderr for malformed input, 1 when the
 application itself is not ready (database not set up).
 """
@@ -56,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--call", metavar="SLUG", help="appel à projets (défaut : Puy-de-Dôme 2021)")
     sim.add_argument("--json", action="store_true", help="sortie JSON (un objet)")
+    env = sub.add_parser(
+        "envelope",
+        help="Ce qui est engagé, libéré, versé et ce qui reste de chaque enveloppe d'un appel.",
+        description="La position de chaque enveloppe annuelle d'un appel, tirée de son registre.",
+    )
+    env.add_argument("--call", required=True, metavar="SLUG", help="appel à projets")
+    env.add_argument("--json", action="store_true", help="sortie JSON (une liste)")
     return parser
 
 
@@ -104,6 +116,31 @@ def simulate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def envelope_command(args: argparse.Namespace) -> int:
+    from django.db import DatabaseError
+
+    from guichet.calls.services import CallNotFound, get_call
+    from guichet.grants.services import positions
+    from guichet.rules.money import format_euros
+
+    try:
+        years = positions(get_call(args.call))
+    except CallNotFound as exc:
+        return _fail(f"--call : {exc}")
+    except DatabaseError:
+        return _fail("la base de données n'est pas prête : lancez « make setup ».", 1)
+    if args.json:
+        print(json.dumps([p.as_json() for p in years], ensure_ascii=False))
+        return 0
+    for p in years:
+        print(
+            f"{p.year} : {format_euros(p.amount)}, engagé {format_euros(p.committed)}, "
+            f"libéré {format_euros(p.released)}, versé {format_euros(p.paid)}, "
+            f"reste {format_euros(p.remaining)}"
+        )
+    return 0
+
+
 def _human(result: dict) -> str:
     from guichet.rules.money import format_euros
 
@@ -125,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     django.setup()
     if args.command == "simulate":
         return simulate_command(args)
+    if args.command == "envelope":
+        return envelope_command(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

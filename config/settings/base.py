@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "guichet.documents",
     "guichet.dossiers",
     "guichet.review",
+    "guichet.grants",
     "guichet.exports",
     "guichet.demo",
     "guichet.www.applicant",

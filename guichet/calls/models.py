@@ -123,9 +123,21 @@ class Call(models.Model):
 
 
 class Envelope(models.Model):
+    """The money a call may commit for one budget year.
+
+    ``committed``, ``released`` and ``paid`` are the sums of the envelope's ledger
+    (``grants.LedgerEntry``), maintained by the one service that writes it
+    (``grants.services``) in the transaction of each line, so that the database itself refuses a
+    remainder below zero (``envelope_never_overcommitted``). What the pages show is summed from the
+    ledger; a test checks that both agree.
+    """
+
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="envelopes")
     year = models.PositiveSmallIntegerField("année budgétaire")
     amount = models.DecimalField("montant", max_digits=14, decimal_places=2)
+    committed = models.DecimalField("engagé", max_digits=14, decimal_places=2, default=Decimal(0))
+    released = models.DecimalField("libéré", max_digits=14, decimal_places=2, default=Decimal(0))
+    paid = models.DecimalField("versé", max_digits=14, decimal_places=2, default=Decimal(0))
 
     class Meta:
         verbose_name = "enveloppe"
@@ -133,10 +145,33 @@ class Envelope(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["call", "year"], name="envelope_unique_year"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="envelope_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(committed__gte=0, released__gte=0, paid__gte=0),
+                name="envelope_sums_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(released__lte=models.F("committed")),
+                name="envelope_releases_within_commitments",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    committed__lte=models.F("amount") + models.F("released"),
+                ),
+                name="envelope_never_overcommitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid__lte=models.F("committed") - models.F("released")),
+                name="envelope_paid_within_commitments",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Enveloppe {self.year}"
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is left to commit, from the maintained sums (amount − commitments + releases)."""
+        return self.amount - self.committed + self.released
 
 
 class CollectionSession(models.Model):

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.db import transaction
 
 from guichet import clock
+from guichet.rules.money import format_euros
 
 from .definitions import CALLS_DIR, FUNDS_DIR, LoadedCall, load_all_calls, load_all_funds
 from .models import Call, CollectionSession, Envelope, Fund, FundAxis
@@ -66,15 +67,40 @@ def _save_call(item: LoadedCall, axes: dict[tuple[str, int], FundAxis]) -> Call:
             "source_file": item.path.name,
         },
     )
-    call.envelopes.exclude(year__in=[e.year for e in r.envelopes]).delete()
-    for e in r.envelopes:
-        Envelope.objects.update_or_create(call=call, year=e.year, defaults={"amount": e.amount})
+    _save_envelopes(item, call)
     call.sessions.exclude(date__in=[s.date for s in r.sessions]).delete()
     for s in r.sessions:
         CollectionSession.objects.update_or_create(
             call=call, date=s.date, defaults={"label": s.label}
         )
     return call
+
+
+def _save_envelopes(item: LoadedCall, call: Call) -> None:
+    """A definition may change an envelope's amount, never below what its ledger committed, and
+    may drop a year only when nothing was ever written on it."""
+    from .definitions import CallDefinitionError
+
+    years = {e.year: e.amount for e in item.rules.envelopes}
+    for envelope in call.envelopes.select_for_update(of=("self",)):
+        if envelope.year not in years:
+            if envelope.committed or envelope.paid:
+                raise CallDefinitionError(
+                    item.path,
+                    f"l’enveloppe {envelope.year} a déjà des engagements : elle ne peut pas être "
+                    "retirée de la définition.",
+                    field="envelopes",
+                )
+            envelope.delete()
+        elif years[envelope.year] < envelope.committed - envelope.released:
+            raise CallDefinitionError(
+                item.path,
+                f"l’enveloppe {envelope.year} ne peut pas descendre sous ce qui est déjà engagé "
+                f"({format_euros(envelope.committed - envelope.released)}).",
+                field="envelopes",
+            )
+    for year, amount in years.items():
+        Envelope.objects.update_or_create(call=call, year=year, defaults={"amount": amount})
 
 
 def get_call(slug: str) -> Call:
