@@ -18,7 +18,10 @@
   PostgreSQL cannot be reached. Every phase is bounded in requests and in time
   (``BENCH_PHASE_SECONDS``); only 127.0.0.1 is requested.
 
-Options: ``--only rules,pages,backoffice`` (default: all), ``--regenerate`` (or
+- the envelope race (``bench/envelope_race.py``): 10 000 commitment attempts from 16
+  connections at once on PostgreSQL, ``envelope_race`` in ``results.json``.
+
+Options: ``--only rules,pages,backoffice,envelope`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
 (public pages, 300), ``BENCH_BACKOFFICE_REQUESTS`` (200), ``BENCH_DOSSIERS`` (100 000),
 ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/guichet_bench).
@@ -638,11 +641,29 @@ def print_backoffice(bo: dict) -> None:
         print(f"{fmt.upper():18} {e['seconds']:8.1f} {e['peak_mb']:8.1f} {e['rows']:8d}  {marks}")
 
 
+def bench_envelope_race() -> dict:
+    """The envelope race (bench/envelope_race.py) in a child process on its own database."""
+    from bench import envelope_race
+
+    problem = _postgres_problem(envelope_race.DATABASE)
+    if problem:
+        return {"skipped": problem}
+    env = {**os.environ, "DATABASE_URL": envelope_race.DATABASE,
+           "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "envelope_race.py")],
+        env=env, capture_output=True, text=True, timeout=1800, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description="Mesures de vitesse (bench/results.json).")
-    parser.add_argument("--only", default="rules,pages,backoffice", help="parties à mesurer")
+    parser.add_argument(
+        "--only", default="rules,pages,backoffice,envelope", help="parties à mesurer"
+    )
     parser.add_argument(
         "--regenerate",
         action="store_true",
@@ -685,6 +706,12 @@ def main(argv: list[str] | None = None) -> int:
             # `make bench` still finishes and says why this part has no figures.
             print(f"\nBack-office : mesure interrompue : {exc}", file=sys.stderr)
             results["backoffice"] = {"skipped": f"mesure interrompue : {exc}"}
+    if "envelope" in parts:
+        try:
+            results["envelope_race"] = bench_envelope_race()
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"\nCourse à l’enveloppe : mesure interrompue : {exc}", file=sys.stderr)
+            results["envelope_race"] = {"skipped": f"mesure interrompue : {exc}"}
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update(results)
     RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
@@ -700,6 +727,18 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "backoffice" in results:
         print_backoffice(results["backoffice"])
+    if "envelope_race" in results:
+        race = results["envelope_race"]
+        if "skipped" in race:
+            print(f"\nEnvelope race: skipped ({race['skipped']})")
+        else:
+            print(
+                f"\nEnvelope race: {race['attempts']} attempts from {race['connections']} "
+                f"connections in {race['seconds']} s: {race['committed']} committed, "
+                f"{race['refused']} refused, {race['errors']} errors; committed "
+                f"{race['committed_total']:,.2f} of {race['envelope']:,.2f} €, overcommitted "
+                f"{race['overcommitted']} (must be 0), ledger agrees: {race['ledger_agrees']}"
+            )
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
     return 0
 
