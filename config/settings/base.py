@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "guichet.dossiers",
     "guichet.review",
     "guichet.grants",
+    "guichet.committee",
     "guichet.exports",
     "guichet.demo",
     "guichet.www.applicant",

@@ -132,7 +132,9 @@ _TEXT_DATE = re.compile(
 # Fields that hold no prose: identifiers, addresses, ISO dates, codes.
 _NOT_TEXT = frozenset(
     {"slug", "fund", "source_url", "apply_url", "reference_vintage", "timezone", "dates",
-     "date", "territory", "kinds", "code", "rule", "extends"}
+     "date", "territory", "kinds", "code", "rule", "extends",
+     # The law the decisions quote and their recours: dated texts that a moved call still obeys.
+     "committee"}
 )  # fmt: skip
 
 

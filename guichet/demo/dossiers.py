@@ -51,7 +51,7 @@ from guichet.dossiers.models import (
     PieceKind,
     SubmissionCounter,
 )
-from guichet.dossiers.workflow import Actor, State
+from guichet.dossiers.workflow import Action, Actor, State
 from guichet.rules.money import format_euros
 from guichet.territories.models import Commune, Departement, Epci
 
@@ -757,9 +757,15 @@ class Builder:
         elif step == "accept":
             dossier.refresh_from_db()
             amount = format_euros(dossier.requested_amount)
-            services.accept(dossier, reviewer, said["acceptance"].format(amount=amount))
+            services.record_committee_decision(
+                dossier, reviewer, Action.ACCEPT, "Dossier retenu par le comité",
+                said["acceptance"].format(amount=amount),
+            )  # fmt: skip
         elif step == "refuse":
-            services.refuse(dossier, reviewer, _nth(said["refusals"], arg))
+            services.record_committee_decision(
+                dossier, reviewer, Action.REFUSE, "Dossier refusé par le comité",
+                _nth(said["refusals"], arg),
+            )  # fmt: skip
         dossier.refresh_from_db()
 
     def _colleague(

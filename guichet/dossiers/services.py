@@ -590,27 +590,19 @@ def propose(dossier: Dossier, user: User, message: str = "") -> Dossier:
     return _transition(dossier, user, Action.PROPOSE, "Dossier proposé au comité", message)
 
 
-def _record_decision(
-    dossier: Dossier, user: User, action: Action, summary: str, message: str
+def record_committee_decision(
+    dossier: Dossier, user: User, action: Action, summary: str, message: str = ""
 ) -> Dossier:
-    """An agent of the préfecture records the committee's decision (the committee has no account)."""
+    """The committee's decision on the dossier takes effect (retained, refused, postponed, put on
+    the waiting list). Called only by ``committee.services.close_meeting``, which checks that
+    ``user`` chairs the meeting, inside its transaction; the state table checks the move."""
+    if action is Action.REFUSE and not message.strip():
+        raise TransitionRefused("Expliquez au porteur pourquoi le dossier est refusé.")
     with transaction.atomic():
         locked = (
             Dossier.objects.select_for_update(of=("self",))
             .select_related("call")
             .get(pk=dossier.pk)
         )
-        if actor_for(user, locked) is not Actor.REVIEWER:
-            raise DossierNotFound
         _apply(locked, user, action, Actor.COMMITTEE, summary, message)
     return locked
-
-
-def accept(dossier: Dossier, user: User, message: str = "") -> Dossier:
-    return _record_decision(dossier, user, Action.ACCEPT, "Dossier accepté par le comité", message)
-
-
-def refuse(dossier: Dossier, user: User, message: str) -> Dossier:
-    if not message.strip():
-        raise TransitionRefused("Expliquez au porteur pourquoi le dossier est refusé.")
-    return _record_decision(dossier, user, Action.REFUSE, "Dossier refusé par le comité", message)

@@ -17,6 +17,8 @@ class State(StrEnum):
     IN_REVIEW = "in_review"
     CORRECTION_REQUESTED = "correction_requested"
     PROPOSED = "proposed"
+    POSTPONED = "postponed"
+    WAITING_LIST = "waiting_list"
     ACCEPTED = "accepted"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
@@ -28,6 +30,8 @@ STATE_LABELS: dict[State, str] = {
     State.IN_REVIEW: "En instruction",
     State.CORRECTION_REQUESTED: "En attente de corrections",
     State.PROPOSED: "Proposé au comité",
+    State.POSTPONED: "Ajourné",
+    State.WAITING_LIST: "Liste complémentaire",
     State.ACCEPTED: "Accepté",
     State.REFUSED: "Refusé",
     State.WITHDRAWN: "Retiré",
@@ -40,6 +44,8 @@ STATE_BADGES: dict[State, str] = {
     State.IN_REVIEW: "info",
     State.CORRECTION_REQUESTED: "warning",
     State.PROPOSED: "info",
+    State.POSTPONED: "warning",
+    State.WAITING_LIST: "new",
     State.ACCEPTED: "success",
     State.REFUSED: "error",
     State.WITHDRAWN: "",
@@ -61,6 +67,8 @@ class Action(StrEnum):
     PROPOSE = "propose"
     ACCEPT = "accept"
     REFUSE = "refuse"
+    POSTPONE = "postpone"
+    WAIT_LIST = "wait_list"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,11 @@ class Transition:
     actor: Actor
     label: str
 
+
+# The states in which a dossier may be put on a committee meeting's agenda and decided there.
+BEFORE_COMMITTEE: frozenset[State] = frozenset(
+    {State.PROPOSED, State.POSTPONED, State.WAITING_LIST}
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
@@ -111,11 +124,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         Actor.REVIEWER,
         "Proposer au comité",
     ),
+    # The committee's decisions take effect when its meeting is closed (committee.services).
+    Transition(Action.ACCEPT, BEFORE_COMMITTEE, State.ACCEPTED, Actor.COMMITTEE, "Retenir"),
+    Transition(Action.REFUSE, BEFORE_COMMITTEE, State.REFUSED, Actor.COMMITTEE, "Refuser"),
+    Transition(Action.POSTPONE, BEFORE_COMMITTEE, State.POSTPONED, Actor.COMMITTEE, "Ajourner"),
     Transition(
-        Action.ACCEPT, frozenset({State.PROPOSED}), State.ACCEPTED, Actor.COMMITTEE, "Accepter"
-    ),
-    Transition(
-        Action.REFUSE, frozenset({State.PROPOSED}), State.REFUSED, Actor.COMMITTEE, "Refuser"
+        Action.WAIT_LIST,
+        BEFORE_COMMITTEE,
+        State.WAITING_LIST,
+        Actor.COMMITTEE,
+        "Inscrire en liste complémentaire",
     ),
 )
 

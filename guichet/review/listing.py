@@ -70,7 +70,8 @@ TABS: tuple[Tab, ...] = (
     Tab("en-instruction", "En instruction", (State.IN_REVIEW,), "Dossiers en instruction"),
     Tab("corrections", "En attente de corrections", (State.CORRECTION_REQUESTED,),
         "Dossiers en attente de corrections"),
-    Tab("proposes", "Proposés au comité", (State.PROPOSED,), "Dossiers proposés au comité"),
+    Tab("proposes", "Proposés au comité", (State.PROPOSED, State.POSTPONED, State.WAITING_LIST),
+        "Dossiers proposés au comité"),
     Tab("decides", "Décidés", (State.ACCEPTED, State.REFUSED), "Dossiers décidés"),
     Tab("retires", "Retirés", (State.WITHDRAWN,), "Dossiers retirés"),
 )  # fmt: skip

@@ -29,6 +29,8 @@ class AgentRole(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="agent_roles")
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
     arrondissements = models.JSONField("arrondissements", default=list, blank=True)
+    # The committee's chair (here the sous-préfet de Thiers): opens and closes its meetings.
+    chair = models.BooleanField("préside le comité", default=False)
     created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -38,7 +40,13 @@ class AgentRole(models.Model):
         verbose_name = "rôle d’agent"
         verbose_name_plural = "rôles d’agents"
         constraints = [
-            models.UniqueConstraint(fields=["user", "call", "role"], name="agent_role_unique")
+            models.UniqueConstraint(fields=["user", "call", "role"], name="agent_role_unique"),
+            models.CheckConstraint(
+                condition=Q(chair=False) | Q(role="committee"), name="agent_role_chair_is_member"
+            ),
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(chair=True), name="agent_role_one_chair_per_call"
+            ),
         ]
 
     def __str__(self) -> str:

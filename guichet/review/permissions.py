@@ -35,7 +35,9 @@ class Do(StrEnum):
     ASSIGN = "assign"
     EXPORT = "export"
     MANAGE_AGENTS = "manage_agents"
-    VOTE = "vote"
+    VOTE = "vote"  # declare a conflict of interest, vote in an open meeting
+    DECIDE = "decide"  # record the committee's decision on a dossier in an open meeting
+    CONVENE = "convene"  # prepare a meeting, its agenda, send the convocation
 
 
 _REVIEW = {
@@ -44,8 +46,8 @@ _REVIEW = {
 }  # fmt: skip
 ALLOWED: dict[Role, frozenset[Do]] = {
     Role.REVIEWER: frozenset(_REVIEW),
-    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS}),
-    Role.COMMITTEE: frozenset({Do.VIEW, Do.VOTE, Do.EXPORT}),
+    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS, Do.CONVENE}),
+    Role.COMMITTEE: frozenset({Do.VIEW, Do.VOTE, Do.DECIDE, Do.EXPORT}),
     Role.AUDITOR: frozenset({Do.VIEW, Do.EXPORT}),
 }
 
@@ -114,6 +116,11 @@ def can(user: User, action: Do, dossier: Dossier) -> bool:
 
 def can_in_call(user: User, action: Do, call: Call) -> bool:
     return any(action in ALLOWED[Role(r.role)] for r in roles(user, call))
+
+
+def chairs(user: User, call: Call | int) -> bool:
+    """Does ``user`` chair the call's committee (opens and closes its meetings)?"""
+    return any(r.role == Role.COMMITTEE and r.chair for r in roles(user, call))
 
 
 def calls_of(user: User) -> QuerySet[Call]:

@@ -141,6 +141,18 @@ class ScoringGrid:
 
 
 @dataclass(frozen=True)
+class CommitteeRules:
+    """How the call's committee works: the clear days between the convocation and the meeting
+    (0 for this call; 5 for DETR, CGCT L2334-37), the legal basis the decisions quote, who signs
+    them, and the voies et délais de recours printed on them."""
+
+    convocation_clear_days: int = 0
+    legal_basis: str = ""
+    signatory: str = ""
+    recourse: str = ""
+
+
+@dataclass(frozen=True)
 class CallRules:
     slug: str
     title: str
@@ -171,6 +183,7 @@ class CallRules:
     apply_url: str = ""
     is_demo: bool = False
     settings: Mapping[str, Any] = field(default_factory=dict)
+    committee: CommitteeRules = field(default_factory=CommitteeRules)
 
     def rule(self, rule_id: str) -> RuleText:
         return self.rules[rule_id]
@@ -377,6 +390,20 @@ def _scoring(value: Any, path: str) -> ScoringGrid:
     return ScoringGrid(scale_min=lo, scale_max=hi, criteria=tuple(criteria))
 
 
+def _committee(value: Any, path: str) -> CommitteeRules:
+    data = _mapping(value, path)
+    unknown = set(data) - {"convocation_clear_days", "legal_basis", "signatory", "recourse"}
+    if unknown:
+        raise DefinitionError(_at(path, sorted(unknown)[0]), "clé inconnue.")
+    days = data.get("convocation_clear_days", 0)
+    return CommitteeRules(
+        convocation_clear_days=_int(days, _at(path, "convocation_clear_days"), minimum=0),
+        legal_basis=_text(data, "legal_basis", path),
+        signatory=_text(data, "signatory", path),
+        recourse=_text(data, "recourse", path),
+    )
+
+
 def _rules(value: Any, path: str) -> dict[str, RuleText]:
     m = _mapping(value, path)
     texts = {}
@@ -498,4 +525,7 @@ def parse_call_rules(data: Any) -> CallRules:
         apply_url=str(root.get("apply_url") or ""),
         is_demo=bool(root.get("demo", False)),
         settings=dict(_mapping(settings, "settings")),
+        committee=_committee(root["committee"], "committee")
+        if root.get("committee") is not None
+        else CommitteeRules(),
     )

@@ -44,6 +44,8 @@ EXPECTED = {
     Do.EXPORT:                ("O",    "OX",   "OX",   "OX",     "OX",   "",       ""),
     Do.MANAGE_AGENTS:         ("",     "",     "OX",   "",       "",     "",       ""),
     Do.VOTE:                  ("",     "",     "",     "OX",     "",     "",       ""),
+    Do.DECIDE:                ("",     "",     "",     "OX",     "",     "",       ""),
+    Do.CONVENE:               ("",     "",     "OX",   "",       "",     "",       ""),
 }  # fmt: skip
 
 

@@ -1,0 +1,260 @@
+"""The selection committee's meetings (rule COMMITTEE): agenda, attendance, conflicts of
+interest, votes and decisions.
+
+A meeting is prepared by the programme manager (``draft``), convened (``convened``: the agenda is
+frozen and sent with its summary note), opened by the chair (``open``: attendance, conflicts,
+votes and decisions are recorded) and closed by the chair (``closed``: the decisions take effect,
+the minutes are written, nothing changes any more). A decision is changed only by a later
+meeting.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from guichet import clock
+from guichet.calls.models import Call, CollectionSession
+from guichet.documents.models import StoredFileMixin
+from guichet.dossiers.models import Dossier
+from guichet.grants.models import Grant
+
+
+class MeetingStatus(models.TextChoices):
+    DRAFT = "draft", "En préparation"
+    CONVENED = "convened", "Convoquée"
+    OPEN = "open", "Ouverte"
+    CLOSED = "closed", "Close"
+
+
+class Meeting(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="meetings")
+    number = models.PositiveSmallIntegerField("numéro de séance")
+    starts_at = models.DateTimeField("date et heure")
+    place = models.CharField("lieu", max_length=300, blank=True)
+    video_url = models.URLField("lien de visioconférence", blank=True)
+    sessions = models.ManyToManyField(
+        CollectionSession, related_name="meetings", verbose_name="sessions de relevé"
+    )
+    status = models.CharField(
+        "état", max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.DRAFT
+    )
+    created_at = models.DateTimeField("créée le", default=clock.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    convened_at = models.DateTimeField("convoquée le", null=True, blank=True)
+    convened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField("ouverte le", null=True, blank=True)
+    closed_at = models.DateTimeField("close le", null=True, blank=True)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    chair_label = models.CharField("président de séance", max_length=300, blank=True)
+    # Envelope years before the decisions took effect, as the minutes print them:
+    # {"2021": {"amount": "148500.00", "remaining": "…"}, …}
+    envelopes_before = models.JSONField("enveloppes avant la séance", default=dict, blank=True)
+    envelopes_after = models.JSONField("enveloppes après la séance", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "séance du comité"
+        verbose_name_plural = "séances du comité"
+        ordering = ["call", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "number"], name="meeting_number_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in MeetingStatus]),
+                name="meeting_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(convened_at__isnull=False),
+                name="meeting_convened_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["open", "closed"]) | Q(opened_at__isnull=False),
+                name="meeting_open_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="meeting_closed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Séance n° {self.number} du comité de sélection"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == MeetingStatus.CLOSED
+
+
+class AgendaItem(models.Model):
+    """One dossier on a meeting's agenda, with what the summary note said of it when the agenda
+    was frozen (the dossier may change later, the note does not)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField("rang à l’ordre du jour")
+    maximum_amount = models.DecimalField(
+        "montant maximal", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    proposed_amount = models.DecimalField(
+        "montant proposé", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    score = models.DecimalField(
+        "note pondérée", max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    opinion = models.CharField("avis de l’instruction", max_length=20, blank=True)
+    small = models.BooleanField("petite ou moyenne collectivité", default=False)
+
+    class Meta:
+        verbose_name = "point de l’ordre du jour"
+        verbose_name_plural = "ordre du jour"
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "dossier"], name="agenda_dossier_once"),
+            models.UniqueConstraint(fields=["meeting", "position"], name="agenda_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.dossier}"
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    member_label = models.CharField("membre", max_length=300)
+    is_chair = models.BooleanField("préside", default=False)
+    present = models.BooleanField("présent")
+
+    class Meta:
+        verbose_name = "présence"
+        ordering = ["meeting", "-is_chair", "member_label"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_label} : {'présent' if self.present else 'absent'}"
+
+
+class ConflictOfInterest(models.Model):
+    """A member declares a conflict of interest on one dossier: they take no part in it and are
+    left out of its count. Kept and printed in the minutes."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="conflicts")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    member_label = models.CharField("membre", max_length=300)
+    reason = models.CharField("nature du lien", max_length=500, blank=True)
+    declared_at = models.DateTimeField("déclaré le", default=clock.now)
+
+    class Meta:
+        verbose_name = "déclaration de conflit d’intérêts"
+        verbose_name_plural = "déclarations de conflits d’intérêts"
+        constraints = [
+            models.UniqueConstraint(fields=["item", "member"], name="conflict_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conflit d’intérêts de {self.member_label}"
+
+
+class VoteChoice(models.TextChoices):
+    FOR = "for", "Pour"
+    AGAINST = "against", "Contre"
+    ABSTAIN = "abstain", "Abstention"
+
+
+class Vote(models.Model):
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    member_label = models.CharField("membre", max_length=300)
+    choice = models.CharField("vote", max_length=10, choices=VoteChoice.choices)
+    at = models.DateTimeField("le", default=clock.now)
+
+    class Meta:
+        verbose_name = "vote"
+        constraints = [models.UniqueConstraint(fields=["item", "member"], name="vote_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member_label} : {self.get_choice_display()}"
+
+
+class Outcome(models.TextChoices):
+    RETAINED = "retained", "Retenu"
+    REFUSED = "refused", "Refusé"
+    POSTPONED = "postponed", "Ajourné à la séance suivante"
+    WAITING_LIST = "waiting_list", "Liste complémentaire"
+
+
+class Decision(models.Model):
+    """What the committee decided on one agenda item. Recorded (and re-recorded) while the
+    meeting is open; takes effect when it is closed (``grant`` set then); read-only after."""
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField("décision", max_length=20, choices=Outcome.choices)
+    amount = models.DecimalField(
+        "montant retenu", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    year = models.PositiveSmallIntegerField("enveloppe", null=True, blank=True)
+    reason = models.TextField("motif", max_length=3000, blank=True)
+    waiting_rank = models.PositiveSmallIntegerField("rang", null=True, blank=True)
+    consensus = models.BooleanField("par consensus", default=True)
+    recorded_at = models.DateTimeField("enregistrée le", default=clock.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by_label = models.CharField("enregistrée par", max_length=300)
+    grant = models.OneToOneField(
+        Grant, on_delete=models.PROTECT, null=True, blank=True, related_name="decision"
+    )
+
+    class Meta:
+        verbose_name = "décision du comité"
+        verbose_name_plural = "décisions du comité"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome="retained", amount__gt=0, year__isnull=False)
+                    | (~Q(outcome="retained") & Q(amount__isnull=True, year__isnull=True))
+                ),
+                name="decision_retained_has_amount_and_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="waiting_list", waiting_rank__isnull=False)
+                | (~Q(outcome="waiting_list") & Q(waiting_rank__isnull=True)),
+                name="decision_waiting_list_ranked",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="refused") | ~Q(reason=""),
+                name="decision_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=[o.value for o in Outcome]), name="decision_outcome_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_outcome_display()
+
+
+class MeetingDocumentKind(models.TextChoices):
+    SUMMARY_NOTE = "summary_note", "Note de synthèse"
+    MINUTES = "minutes", "Procès-verbal"
+
+
+class MeetingDocument(StoredFileMixin):
+    """The summary note sent with the convocation and the minutes written at closing."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("nature", max_length=20, choices=MeetingDocumentKind.choices)
+
+    class Meta:
+        verbose_name = "document de séance"
+        verbose_name_plural = "documents de séance"
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "kind"], name="meeting_document_once"),
+        ]
