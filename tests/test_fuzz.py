@@ -67,6 +67,9 @@ class World:
     in_review: object
     reviewer: object
     manager: object
+    chair: object = None
+    open_meeting: object = None  # with one dossier on its agenda
+    draft_meeting: object = None  # with one candidate dossier
 
     def user(self, who: str):
         return None if who == "anonymous" else getattr(self, who)
@@ -121,6 +124,24 @@ LIST_FIELDS = ("appel", "q", "onglet", "session", "arrondissement", "categorie",
                "population", "verdict", "note_min", "note_max", "montant_min", "montant_max",
                "affectation", "tri", "taille", "colonnes", "choix_colonnes", "page")  # fmt: skip
 REVIEW_PAGE = u("backoffice:dossier", review_uuid)
+
+
+def meeting_url(name: str, which: str) -> Callable[[World], str]:
+    def url(w: World) -> str:
+        meeting = getattr(w, f"{which}_meeting")
+        return reverse(f"backoffice:{name}", args=[REAL_CALL, meeting.number])
+
+    return url
+
+
+def item_url(name: str) -> Callable[[World], str]:
+    def url(w: World) -> str:
+        m = w.open_meeting
+        return reverse(f"backoffice:{name}", args=[REAL_CALL, m.number, m.items.get().pk])
+
+    return url
+
+
 SUBMITTED_PAGE = u("backoffice:dossier", submitted_uuid)
 
 TARGETS = [
@@ -217,6 +238,21 @@ TARGETS = [
            None, extra=("whole", "arrondissements")),
     Target("backoffice:agent-remove", "manager",
            lambda w: reverse("backoffice:agent-remove", args=[REAL_CALL, 999999]), None),
+    Target("backoffice:meeting-create", "manager", of_call("backoffice:meeting-create"),
+           of_call("backoffice:meeting-create")),
+    Target("backoffice:meeting-agenda", "manager", meeting_url("meeting-agenda", "draft"),
+           meeting_url("meeting", "draft")),
+    Target("backoffice:meeting-convene", "manager", meeting_url("meeting-convene", "draft"),
+           meeting_url("meeting", "draft"), extra=("confirm",)),
+    Target("backoffice:meeting-open", "chair", meeting_url("meeting-open", "open"), None,
+           extra=("present",)),
+    Target("backoffice:meeting-close", "chair", meeting_url("meeting-close", "open"),
+           meeting_url("meeting", "open"), extra=("confirm",)),
+    Target("backoffice:item-conflict", "chair", item_url("item-conflict"),
+           meeting_url("meeting", "open")),
+    Target("backoffice:item-vote", "chair", item_url("item-vote"), meeting_url("meeting", "open")),
+    Target("backoffice:item-decide", "chair", item_url("item-decide"),
+           meeting_url("meeting", "open")),
     Target("backoffice:agent-invitation", "anonymous",
            lambda w: reverse("backoffice:agent-invitation", args=[REAL_CALL, "x.y"]), None,
            extra=("first_name", "last_name", "new_password1", "new_password2")),
@@ -233,6 +269,9 @@ FORMLESS = {
     "applicant:receipt": "a fragment polled by htmx; its only input is the dossier in the path",
     "backoffice:export-download": "a file, by its id in the path",
     "backoffice:message-attachment": "a file, by its id in the path",
+    "backoffice:committee": "lists the call's envelopes and meetings",
+    "backoffice:meeting": "shows a meeting (its forms post to their own targets)",
+    "backoffice:meeting-document": "a file, by its kind in the path",
     "accounts:signup-done": "static text",
     "accounts:password_reset_done": "static text",
     "accounts:password_reset_complete": "static text",
@@ -347,8 +386,40 @@ def world(db):
         in_review = services.start_review(second, rev)
         manager = reviewer(role="manager")
         give_totp(manager)  # a manager reaches the back-office with a second factor set up
+    chair, open_meeting, draft_meeting = _meetings(manager)
     mail.outbox.clear()
-    return World(owner, dossier, submitted, in_review, rev, manager)
+    return World(owner, dossier, submitted, in_review, rev, manager, chair, open_meeting,
+                 draft_meeting)  # fmt: skip
+
+
+def _meetings(manager):
+    """An open meeting with one dossier on its agenda, and one in preparation with a candidate,
+    both on the day of the fuzzing's frozen clock."""
+    import datetime as dt
+
+    from guichet.calls.models import Call
+    from guichet.committee import services as committee
+    from guichet.review.models import AgentRole
+    from tests.committee.factories import proposed
+
+    call = Call.objects.get(slug=REAL_CALL)
+    chair = reviewer(role="committee")
+    AgentRole.objects.filter(user=chair, call=call).update(chair=True)
+    on_agenda = proposed(code="63008", name="Arconsat")
+    proposed(code="63005", name="Antoingt")
+    sessions = list(call.sessions.all())
+    with clock.frozen(IN_WINDOW):
+        starts_at = IN_WINDOW + dt.timedelta(hours=4)
+        open_meeting = committee.create_meeting(
+            call, manager, starts_at=starts_at, place="Thiers", sessions=sessions
+        )
+        committee.set_agenda(open_meeting, manager, [on_agenda.pk])
+        committee.convene(open_meeting, manager)
+        open_meeting = committee.open_meeting(open_meeting, chair, [chair.pk])
+        draft_meeting = committee.create_meeting(
+            call, manager, starts_at=starts_at, place="Thiers", sessions=sessions
+        )
+    return chair, open_meeting, draft_meeting
 
 
 def values_for(offered: list[str]) -> st.SearchStrategy[str]:

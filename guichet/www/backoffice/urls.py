@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents_views, export_views, list_views, views
+from . import agents_views, export_views, list_views, meeting_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -36,6 +36,58 @@ urlpatterns = [
         "appels/<slug:slug>/agents/<int:role_id>/retirer/",
         agents_views.agent_remove,
         name="agent-remove",
+    ),
+    # The committee (meeting_views)
+    path("appels/<slug:slug>/comite/", meeting_views.committee_home, name="committee"),
+    path(
+        "appels/<slug:slug>/comite/seances/nouvelle/",
+        meeting_views.meeting_create,
+        name="meeting-create",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/",
+        meeting_views.meeting_detail,
+        name="meeting",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/ordre-du-jour/",
+        meeting_views.meeting_agenda,
+        name="meeting-agenda",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/convocation/",
+        meeting_views.meeting_convene,
+        name="meeting-convene",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/ouverture/",
+        meeting_views.meeting_open,
+        name="meeting-open",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/cloture/",
+        meeting_views.meeting_close,
+        name="meeting-close",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/documents/<str:kind>/",
+        meeting_views.meeting_document,
+        name="meeting-document",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/dossiers/<int:item_id>/conflit/",
+        meeting_views.item_conflict,
+        name="item-conflict",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/dossiers/<int:item_id>/vote/",
+        meeting_views.item_vote,
+        name="item-vote",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/dossiers/<int:item_id>/decision/",
+        meeting_views.item_decide,
+        name="item-decide",
     ),
     path(
         "appels/<slug:slug>/agents/invitation/<str:token>/",
