@@ -120,3 +120,15 @@ def signed_in(browser, server_url):
         errors = [e for p in context.pages for e in getattr(p, "js_errors", [])]
         context.close()
         assert not errors, f"JavaScript errors: {errors}"
+
+
+def assert_accessible(page, what: str = "") -> None:
+    """axe-core (the engine the RGAA audits use) finds no violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    details = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in violations
+    ]
+    assert not violations, f"axe-core, {what or page.url}: {details}"

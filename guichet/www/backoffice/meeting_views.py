@@ -204,8 +204,9 @@ def _page(request: HttpRequest, meeting: Meeting, **forms_: Any) -> HttpResponse
 
 
 def _member_label(role: Any) -> str:
-    name = role.user.get_full_name() or role.user.email
-    return f"{name} (président)" if role.chair else name
+    name = role.user.get_full_name()
+    label = f"{name} <{role.user.email}>" if name else role.user.email
+    return f"{label} (président)" if role.chair else label
 
 
 def _agenda_choices(meeting: Meeting) -> list[tuple[int, str]]:
@@ -228,14 +229,21 @@ def _decision_initial(item: AgendaItem, decision: Any, call: Call) -> dict[str, 
     if decision is not None:
         return {
             "outcome": decision.outcome,
-            "amount": decision.amount,
+            "amount": _typed(decision.amount),
             "year": decision.year,
             "reason": decision.reason,
             "waiting_rank": decision.waiting_rank,
             "consensus": "1" if decision.consensus else "0",
         }
     default_year = call.rules.settings.get("default_envelope_year")
-    return {"amount": item.proposed_amount, "year": default_year, "consensus": "1"}
+    return {"amount": _typed(item.proposed_amount), "year": default_year, "consensus": "1"}
+
+
+def _typed(amount: Any) -> str:
+    """An amount as a person types it in the form: « 5 000 », « 4 999,50 »."""
+    from guichet.rules.money import format_euros
+
+    return "" if amount is None else format_euros(amount).removesuffix("€").strip()
 
 
 @login_required
