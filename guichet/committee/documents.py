@@ -26,7 +26,8 @@ def criteria_rows(item: AgendaItem) -> list[dict[str, Any]]:
         values = marks.get(c.code, [])
         mean = (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01")) if values else None
         rows.append({"label": c.label, "weight": c.weight, "mean": mean,
-                     "weighted": None if mean is None else mean * c.weight})  # fmt: skip
+                     "weighted": None if mean is None
+                     else (mean * c.weight).quantize(Decimal("0.01"))})  # fmt: skip
     return rows
 
 

@@ -122,6 +122,12 @@ class AgendaItem(models.Model):
     def __str__(self) -> str:
         return f"{self.position}. {self.dossier}"
 
+    @property
+    def opinion_label(self) -> str:
+        from guichet.review.models import OpinionKind
+
+        return OpinionKind(self.opinion).label.lower() if self.opinion else ""
+
 
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")

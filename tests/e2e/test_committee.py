@@ -37,6 +37,7 @@ def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
         expect(page.get_by_role("heading", level=1)).to_have_text("Comité de sélection")
         expect(page.locator("#envelopes")).to_contain_text(re.compile(r"148\s500\s€"))
         assert_accessible(page, "comité")
+        page.screenshot(path=f"{SHOTS}/committee-home.png", full_page=True)
         page.get_by_role("link", name="Préparer une séance").click()
         page.get_by_label("Date de la séance").fill("15/07/2021")
         page.get_by_label("Heure").fill("10h")

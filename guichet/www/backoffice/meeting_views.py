@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from guichet.calls.models import Call
 from guichet.committee import services as committee
 from guichet.committee.models import AgendaItem, Meeting, MeetingDocumentKind, MeetingStatus
+from guichet.committee.overview import overview
 from guichet.committee.services import CommitteeError, MeetingNotFound
 from guichet.documents.http import file_response
 from guichet.grants import services as grants
@@ -80,6 +81,7 @@ def committee_home(request: HttpRequest, slug: str) -> HttpResponse:
                 {"url": reverse("backoffice:dossiers"), "title": "Instruction"},
                 {"title": "Comité de sélection"},
             ],
+            "overview": overview(call),
             "positions": grants.positions(call),
             "upcoming": [m for m in meetings if m.status != MeetingStatus.CLOSED],
             "past": [m for m in meetings if m.status == MeetingStatus.CLOSED],
