@@ -23,7 +23,7 @@ from guichet import clock
 from guichet.accounts import history
 from guichet.calls.models import Call, CollectionSession
 from guichet.dossiers import services as dossiers
-from guichet.dossiers.models import Dossier
+from guichet.dossiers.models import Dossier, Event, EventKind
 from guichet.dossiers.workflow import BEFORE_COMMITTEE, Action
 from guichet.grants import services as grants
 from guichet.review.models import AgentRole, Role
@@ -155,6 +155,15 @@ def left_by_year(meeting: Meeting) -> dict[int, Decimal]:
 
 
 # ---------------------------------------------------------------- preparing
+
+
+def _history(dossier: Dossier, user: User, summary: str, message: str = "") -> None:
+    """A line of the dossier's history for the préfecture (the applicant's history leaves the
+    committee's deliberation out; the decision itself appears when the meeting is closed)."""
+    Event.objects.create(
+        dossier=dossier, at=clock.now(), actor=user, kind=EventKind.COMMITTEE,
+        summary=summary[:300], message=message,
+    )  # fmt: skip
 
 
 def _require(allowed: bool) -> None:
@@ -334,6 +343,12 @@ def convene(meeting: Meeting, user: User, *, meeting_url: str = "") -> Meeting:
         locked.convened_at = clock.now()
         locked.convened_by = user
         locked.save(update_fields=["status", "convened_at", "convened_by"])
+        for item in items:
+            _history(
+                item.dossier, user,
+                f"Inscrit à l’ordre du jour de la séance n° {locked.number} du comité "
+                f"({long_moment(locked)})",
+            )  # fmt: skip
         note = documents.store_summary_note(locked)
         documents.send_convocation(locked, note, meeting_url=meeting_url)
     return locked
@@ -417,6 +432,11 @@ def declare_conflict(item: AgendaItem, user: User, reason: str = "") -> Conflict
             },
         )
         Vote.objects.filter(item=item, member=user).delete()
+        _history(
+            item.dossier, user,
+            f"Conflit d’intérêts déclaré en séance n° {item.meeting.number}",
+            conflict.reason,
+        )  # fmt: skip
     return conflict
 
 
@@ -471,7 +491,28 @@ def decide(item: AgendaItem, user: User, data: DecisionInput) -> Decision:
                 "recorded_by_label": history.label(user, with_email=False),
             },
         )
+        _history(
+            item.dossier, user,
+            f"Décision enregistrée en séance n° {item.meeting.number} : {describe(decision)}",
+            decision.reason,
+        )  # fmt: skip
     return decision
+
+
+def describe(decision: Decision) -> str:
+    """« Retenu, 5 000 € sur l’enveloppe 2021 », « Liste complémentaire, rang 2 »…"""
+    text = Outcome(decision.outcome).label
+    if decision.amount is not None:
+        text += f", {format_euros(decision.amount)} sur l’enveloppe {decision.year}"
+    if decision.waiting_rank is not None:
+        text += f", rang {decision.waiting_rank}"
+    return text
+
+
+def long_moment(meeting: Meeting) -> str:
+    from guichet.rules.timing import french_datetime
+
+    return french_datetime(meeting.starts_at, meeting.call.rules.timezone)
 
 
 def _checked_decision(item: AgendaItem, data: DecisionInput) -> dict[str, object]:

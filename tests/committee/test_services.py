@@ -319,3 +319,21 @@ def test_a_close_that_the_envelope_refuses_changes_nothing(team, two):
     for d in two:
         d.refresh_from_db()
         assert d.state == State.PROPOSED
+
+
+def test_every_step_is_in_the_dossier_s_history_and_the_applicant_sees_only_the_outcome(team, two):
+    from guichet.www.applicant.follow_views import applicant_history
+
+    m = meeting(team, two)
+    item = item_of(m, two[0])
+    at_meeting(committee.declare_conflict, item, team.member, "Élu de Billom")
+    at_meeting(committee.decide, item, team.chair, RETAIN_5000)
+    at_meeting(committee.decide, item_of(m, two[1]), team.chair, DecisionInput(Outcome.POSTPONED))
+    at_meeting(committee.close_meeting, m, team.chair)
+    summaries = [e.summary for e in Event.objects.filter(dossier=two[0]).order_by("at", "pk")]
+    assert any(s.startswith("Inscrit à l’ordre du jour de la séance n° 1") for s in summaries)
+    assert "Conflit d’intérêts déclaré en séance n° 1" in summaries
+    assert any("Retenu, 5" in s and "enveloppe 2021" in s for s in summaries)
+    seen = [e.summary for e in applicant_history(two[0])]
+    assert not any("Conflit" in s or "ordre du jour" in s or "enregistrée" in s for s in seen)
+    assert any(s.startswith("Dossier retenu (séance n° 1") for s in seen)

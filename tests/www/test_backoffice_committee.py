@@ -146,3 +146,24 @@ def test_a_meeting_form_says_what_is_missing(client, team):
     assert "lieu ou un lien" in error_at(r.content.decode(), "place")
     assert dt.date(2021, 7, 15)  # the date typed stays in the form
     assert 'value="15/07/2021"' in r.content.decode()
+
+
+def test_the_proposal_form_says_what_is_left_of_each_envelope(client, team):
+    from decimal import Decimal
+
+    from guichet.dossiers import services
+    from guichet.grants import services as grants
+    from tests.dossiers.factories import IN_WINDOW, complete, draft, reviewer
+
+    grants.commit(proposed(), 2021, Decimal("100000"), team.chair)
+    owner = agent(code="63008", name="Arconsat")
+    with clock.frozen(IN_WINDOW):
+        dossier = services.submit(complete(draft(owner), owner), owner)
+    instructor = reviewer()
+    services.start_review(dossier, instructor)
+    client.force_login(instructor)
+    html = client.get(reverse("backoffice:dossier", args=[dossier.uuid])).content.decode()
+    text = re.sub(r"\s+", " ", html.replace("\u00a0", " "))
+    assert (
+        "Reste à engager : 48 500 € sur l’enveloppe 2021 ; 148 500 € sur l’enveloppe 2022" in text
+    )

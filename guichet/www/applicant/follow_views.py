@@ -27,11 +27,12 @@ class MessageWithFilesForm(forms.MessageForm):
 
 def applicant_history(dossier: Any) -> list[Event]:
     """The history as the team sees it: without the préfecture's internal work (assignments,
-    scores, population checks) and without the reviewer's proposal, which is the committee's to
+    scores, population checks, the committee's agenda, conflicts and deliberation until the
+    meeting is closed) and without the reviewer's proposal, which is the committee's to
     decide; the move to « Proposé au comité » itself stays visible."""
     events = list(
         dossier.events.select_related("actor").exclude(
-            kind__in=[EventKind.ASSIGNMENT, EventKind.REVIEW]
+            kind__in=[EventKind.ASSIGNMENT, EventKind.REVIEW, EventKind.COMMITTEE]
         )
     )
     for event in events:

@@ -206,6 +206,10 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
     )
     if context["can_assign"]:
         context["assign_form"] = extra.pop("assign_form", None) or _assign_form(dossier, names)
+    if context["can_propose"]:
+        from guichet.grants.services import positions
+
+        context["positions"] = positions(dossier.call)  # what is left, where an amount is decided
     context.update(extra)
     return context
 
