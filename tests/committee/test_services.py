@@ -337,3 +337,53 @@ def test_every_step_is_in_the_dossier_s_history_and_the_applicant_sees_only_the_
     seen = [e.summary for e in applicant_history(two[0])]
     assert not any("Conflit" in s or "ordre du jour" in s or "enregistrée" in s for s in seen)
     assert any(s.startswith("Dossier retenu (séance n° 1") for s in seen)
+
+
+ALLOWED_IN = {
+    "set_agenda": "draft", "convene": "draft", "open": "convened", "vote": "open",
+    "conflict": "open", "decide": "open", "close": "open",
+}  # fmt: skip
+STATUS_REFUSALS = ("pas encore convoquée", "ordre du jour est arrêté", "La séance est ouverte",
+                   "La séance est close")  # fmt: skip
+
+
+def _at_status(team, dossiers, status):
+    m = meeting(team, dossiers, convene=status != "draft", open_=status in ("open", "closed"))
+    if status == "closed":
+        for d in dossiers:
+            at_meeting(
+                committee.decide, item_of(m, d), team.chair, DecisionInput(Outcome.POSTPONED)
+            )
+        m = at_meeting(committee.close_meeting, m, team.chair)
+    return m
+
+
+def _action(name, team, m, item, dossier):
+    return {
+        "set_agenda": lambda: committee.set_agenda(m, team.manager, [dossier.pk]),
+        "convene": lambda: committee.convene(m, team.manager),
+        "open": lambda: committee.open_meeting(m, team.chair, [team.chair.pk]),
+        "vote": lambda: committee.vote(item, team.chair, "for"),
+        "conflict": lambda: committee.declare_conflict(item, team.other),
+        "decide": lambda: committee.decide(item, team.chair, DecisionInput(Outcome.POSTPONED)),
+        "close": lambda: committee.close_meeting(m, team.chair),
+    }[name]
+
+
+@pytest.mark.parametrize("name", list(ALLOWED_IN))
+@pytest.mark.parametrize("status", [s.value for s in MeetingStatus])
+def test_each_action_only_in_its_meeting_status(team, two, status, name):
+    m = _at_status(team, two, status)
+    action = _action(name, team, m, item_of(m, two[0]), two[0])
+    when = CONVENED_ON if name in ("set_agenda", "convene") else MEETING_AT
+    with clock.frozen(when + dt.timedelta(minutes=1)):
+        if ALLOWED_IN[name] == status:
+            try:
+                action()
+            except CommitteeError as exc:  # allowed in this status: refused for another reason
+                assert not any(r in str(exc) for r in STATUS_REFUSALS), exc
+                assert name == "close" and two[1].number in str(exc)  # an undecided dossier
+        else:
+            with pytest.raises(CommitteeError) as exc:
+                action()
+            assert any(r in str(exc.value) for r in STATUS_REFUSALS), exc.value

@@ -55,3 +55,23 @@ def test_refusals_say_why_in_french():
         find(Action.SUBMIT, State.WITHDRAWN, Actor.APPLICANT)
     with pytest.raises(TransitionRefused, match="n’est pas une action qui vous revient"):
         find(Action.START_REVIEW, State.SUBMITTED, Actor.APPLICANT)
+
+
+@pytest.mark.parametrize("state", list(State), ids=lambda s: s.value)
+@pytest.mark.parametrize(
+    "action", [Action.ACCEPT, Action.REFUSE, Action.POSTPONE, Action.WAIT_LIST],
+    ids=lambda a: a.value,
+)  # fmt: skip
+def test_every_committee_outcome_from_every_state(action, state):
+    """The committee decides only dossiers before it: proposed, postponed or on the waiting list;
+    nobody else takes these actions."""
+    from guichet.dossiers.workflow import BEFORE_COMMITTEE, find
+
+    if state in BEFORE_COMMITTEE:
+        assert find(action, state, Actor.COMMITTEE).action is action
+    else:
+        with pytest.raises(TransitionRefused, match="impossible pour un dossier"):
+            find(action, state, Actor.COMMITTEE)
+    for other in (Actor.REVIEWER, Actor.APPLICANT):
+        with pytest.raises(TransitionRefused, match="n’est pas une action qui vous revient"):
+            find(action, state, other)
