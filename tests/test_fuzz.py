@@ -236,6 +236,8 @@ TARGETS = [
            lambda w: reverse("backoffice:agent-edit", args=[REAL_CALL,
                              w.reviewer.agent_roles.get(call__slug=REAL_CALL).pk]),
            None, extra=("whole", "arrondissements")),
+    Target("backoffice:agent-chair", "manager",
+           lambda w: reverse("backoffice:agent-chair", args=[REAL_CALL, 999999]), None),
     Target("backoffice:agent-remove", "manager",
            lambda w: reverse("backoffice:agent-remove", args=[REAL_CALL, 999999]), None),
     Target("backoffice:meeting-create", "manager", of_call("backoffice:meeting-create"),

@@ -219,6 +219,27 @@ def change_scope(role: AgentRole, actor: User, scope: list[str]) -> AgentRole:
     return role
 
 
+def set_chair(call: Call, actor: User, role_id: int) -> AgentRole:
+    """The committee member of ``role_id`` chairs the call's committee (the former chair, if
+    any, stays a member)."""
+    with transaction.atomic():
+        Call.objects.select_for_update().filter(pk=call.pk).first()  # one chair at a time
+        role = role_of(call, role_id)
+        if role is None or role.role != Role.COMMITTEE:
+            raise AgentsRefused("Seul un membre du comité peut le présider.")
+        former = AgentRole.objects.filter(call=call, chair=True).exclude(pk=role.pk).first()
+        if role.chair:
+            return role
+        AgentRole.objects.filter(call=call, chair=True).update(chair=False)
+        role.chair = True
+        role.save(update_fields=["chair"])
+        _record(
+            call, actor, RoleAction.CHAIR, role.role, subject=role.user,
+            before=person_label(former.user) if former else "", after=person_label(role.user),
+        )  # fmt: skip
+    return role
+
+
 def remove_role(call: Call, actor: User, role_id: int) -> AgentRole | None:
     """Remove one role of the call (None if it is gone already); never the last manager's."""
     names = arrondissements_of(call)

@@ -244,6 +244,7 @@ class RoleAction(models.TextChoices):
     GRANTED = "granted", "Rôle attribué"
     SCOPE_CHANGED = "scope_changed", "Arrondissements modifiés"
     REMOVED = "removed", "Rôle retiré"
+    CHAIR = "chair", "Présidence du comité confiée"
 
 
 class RoleEvent(models.Model):

@@ -167,3 +167,28 @@ def test_the_proposal_form_says_what_is_left_of_each_envelope(client, team):
     assert (
         "Reste à engager : 48 500 € sur l’enveloppe 2021 ; 148 500 € sur l’enveloppe 2022" in text
     )
+
+
+def test_the_manager_hands_the_chair_to_a_member(client, team):
+    from guichet.review.models import AgentRole, RoleEvent
+
+    role = AgentRole.objects.get(user=team.member, call=team.call)
+    client.force_login(team.manager)
+    page = client.get(reverse("backoffice:agents", args=[team.call.slug])).content.decode()
+    assert "Confier la présidence" in page
+    r = client.post(reverse("backoffice:agent-chair", args=[team.call.slug, role.pk]))
+    assert r.status_code == 302
+    assert AgentRole.objects.get(call=team.call, chair=True).user == team.member
+    assert RoleEvent.objects.filter(call=team.call, action="chair").exists()
+    # A reviewer's role cannot chair.
+    reviewer_role = AgentRole.objects.filter(call=team.call, role="reviewer").first()
+    if reviewer_role is None:
+        from tests.dossiers.factories import reviewer
+
+        reviewer()
+        reviewer_role = AgentRole.objects.filter(call=team.call, role="reviewer").first()
+    client.post(reverse("backoffice:agent-chair", args=[team.call.slug, reviewer_role.pk]))
+    assert AgentRole.objects.get(call=team.call, chair=True).user == team.member
+    client.force_login(team.member)
+    r = client.post(reverse("backoffice:agent-chair", args=[team.call.slug, role.pk]))
+    assert r.status_code == 404

@@ -147,6 +147,19 @@ def agent_edit(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def agent_chair(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
+    call = _managed_call(request, slug)
+    try:
+        role = agents.set_chair(call, request.user, role_id)  # type: ignore[arg-type]
+    except agents.AgentsRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"{role.user} préside désormais le comité de sélection.")
+    return redirect("backoffice:agents", call.slug)
+
+
+@login_required
+@require_POST
 def agent_remove(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
     call = _managed_call(request, slug)
     try:

@@ -33,6 +33,11 @@ urlpatterns = [
     path("appels/<slug:slug>/agents/inviter/", agents_views.agent_invite, name="agent-invite"),
     path("appels/<slug:slug>/agents/<int:role_id>/", agents_views.agent_edit, name="agent-edit"),
     path(
+        "appels/<slug:slug>/agents/<int:role_id>/presidence/",
+        agents_views.agent_chair,
+        name="agent-chair",
+    ),
+    path(
         "appels/<slug:slug>/agents/<int:role_id>/retirer/",
         agents_views.agent_remove,
         name="agent-remove",
