@@ -11,7 +11,8 @@ from guichet.dossiers.workflow import STATE_LABELS, State
 class Command(BaseCommand):
     help = (
         "Crée (ou recrée) une soixantaine de dossiers de démonstration de collectivités réelles du "
-        "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, et affiche leurs comptes."
+        "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, avec deux séances du "
+        "comité de sélection (l’une close, l’autre convoquée), et affiche leurs comptes."
     )
 
     def handle(self, *args, **options):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             if done % 10 == 0 or done == total:
                 self.stdout.write(f"  {done}/{total} dossiers…")
+            if done == total:
+                self.stdout.write("  séances du comité (note de synthèse, procès-verbal)…")
             if done == total and immediate:
                 self.stdout.write("  rendu des accusés de réception (PDF)…")
 
@@ -43,6 +46,10 @@ class Command(BaseCommand):
                 f"{result.receipts} accusés de réception en file d’attente : le processus "
                 "« manage.py db_worker » les produit (make demo le lance)."
             )
+        if result.meetings:
+            self.stdout.write("Comité de sélection :")
+            for line in [*result.meetings, *result.envelopes]:
+                self.stdout.write(f"  {line}")
         self.stdout.write(
             f"{result.unsent_emails} courriels de cet historique fictif n’ont pas été envoyés."
         )
