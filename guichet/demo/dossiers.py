@@ -1337,6 +1337,17 @@ def _unsent_emails() -> Iterator[list[Any]]:
             mail.outbox = outbox
 
 
+def delete() -> int:
+    """Delete the demo dossiers of the demo call and their history, without building them again
+    (0 when the call is not loaded). ``load_calls`` moves the demo call's dates and envelope
+    years every day it runs; the sessions and years the previous demo used must be free."""
+    call = Call.objects.filter(slug=DEMO_CALL).first()
+    if call is None:
+        return 0
+    with transaction.atomic():
+        return _delete_previous(call)
+
+
 def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = None) -> Result:
     """Delete the demo dossiers of the demo call and build them again. Returns what was made."""
     call = Call.objects.filter(slug=DEMO_CALL).first()

@@ -189,6 +189,18 @@ def test_running_it_again_gives_the_same_dossiers_and_leaves_the_others_alone():
         ):
             cursor.execute("DELETE FROM grants_ledgerentry WHERE id = %s", [line.pk])
 
+    # ``make setup`` deletes the demo alone before reloading the calls, which moves its dates.
+    out = StringIO()
+    call_command("create_demo_dossiers", "--delete-only", stdout=out)
+    assert f"{len(before)} dossiers de démonstration supprimés." in out.getvalue()
+    assert not demo.demo_dossiers(demo_call()).exists()
+    assert not Meeting.objects.filter(call=demo_call()).exists()
+    assert not LedgerEntry.objects.filter(envelope__call=demo_call()).exists()
+    assert all(p.committed == p.released == 0 for p in grants.positions(demo_call()))
+    assert all(e.committed == e.released == e.paid == 0 for e in demo_call().envelopes.all())
+    assert Dossier.objects.filter(pk=other.pk).exists()
+    assert LedgerEntry.objects.filter(grant=elsewhere).count() == 1
+
 
 def test_the_committee_met_once_decided_every_outcome_and_is_convened_again():
     demo.create()

@@ -15,8 +15,24 @@ class Command(BaseCommand):
         "comité de sélection (l’une close, l’autre convoquée), et affiche leurs comptes."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--delete-only",
+            action="store_true",
+            help=(
+                "Supprime seulement les dossiers de démonstration et leur historique (séances, "
+                "subventions, registre des enveloppes), sans les recréer : make setup le lance "
+                "avant load_calls, qui déplace les dates et les années de l’appel de "
+                "démonstration."
+            ),
+        )
+
     def handle(self, *args, **options):
         started = time.monotonic()
+        if options["delete_only"]:
+            deleted = demo.delete()
+            self.stdout.write(f"{deleted} dossiers de démonstration supprimés.")
+            return
         immediate = isinstance(task_backends["default"], ImmediateBackend)
         self.stdout.write(f"Dossiers de démonstration de l’appel « {demo.DEMO_CALL} » :")
 
