@@ -31,6 +31,8 @@ setup: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_territories
+	@# The demo call's dates and envelope years move with the day: free them of the previous demo.
+	$(BIN)/python manage.py create_demo_dossiers --delete-only
 	$(BIN)/python manage.py load_calls
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py create_demo_dossiers

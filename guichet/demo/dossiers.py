@@ -1,16 +1,23 @@
-"""The demo's living window: about sixty dossiers of real Puy-de-Dôme collectivités, in every state.
+"""The demo's living window: about sixty dossiers of real Puy-de-Dôme collectivités, in every state,
+and the selection committee at work on them.
 
 ``create()`` deletes the dossiers that demo accounts (``@demo.guichet.fr``) made on the demo call,
-then builds them again through the services, as the applicants and the reviewer would have, with
-the clock moved back to the moment of each step: between the call's opening and now, never after
-the deadline. The same seed gives the same collectivités, projects and amounts.
+with the committee's meetings, grants and ledger lines that the previous demo wrote for them,
+then builds them again through the services, as the applicants, the reviewer, the programme
+manager and the committee would have, with the clock moved back to the moment of each step:
+between the call's opening and now, never after the deadline. A first meeting of the committee,
+a few days ago, decided ten dossiers (retained, one with a reduced amount, refused, postponed,
+on the waiting list) and committed their grants in the envelopes' ledger when it was closed; a
+second one, convened for the coming days, has the postponed dossier and the dossiers proposed
+since on its frozen agenda. The same seed gives the same collectivités, projects, marks,
+decisions and amounts.
 
-The e-mails of this made-up history are not sent. The receipts follow the tasks backend: rendered
-when the transaction commits with the immediate backend, queued for ``db_worker`` with the
-database backend.
+The e-mails of this made-up history (convocations included) are not sent. The receipts follow
+the tasks backend: rendered when the transaction commits with the immediate backend, queued for
+``db_worker`` with the database backend.
 
-The prose (names, functions, projects, messages, the documents' lines) is data, in
-``texts.yaml`` beside this file; this module only decides who gets what, and when.
+The prose (names, functions, projects, messages, the documents' lines, the committee's reasons)
+is data, in ``texts.yaml`` beside this file; this module only decides who gets what, and when.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,13 +40,17 @@ from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
 from guichet import clock
 from guichet.accounts.models import User
-from guichet.calls.models import Call
+from guichet.calls.models import Call, Envelope
+from guichet.committee import services as committee
+from guichet.committee.models import Meeting, MeetingDocument, MeetingStatus, Outcome, VoteChoice
+from guichet.committee.services import DecisionInput
 from guichet.dossiers import services
 from guichet.dossiers.attachments import add_piece
 from guichet.dossiers.models import (
@@ -51,7 +62,12 @@ from guichet.dossiers.models import (
     PieceKind,
     SubmissionCounter,
 )
-from guichet.dossiers.workflow import Action, Actor, State
+from guichet.dossiers.workflow import Actor, State
+from guichet.grants import services as grants
+from guichet.grants.models import EntryKind, Grant, LedgerEntry
+from guichet.review import services as review
+from guichet.review.models import OpinionKind, Role
+from guichet.review.services import ScoreInput
 from guichet.rules.money import format_euros
 from guichet.territories.models import Commune, Departement, Epci
 
@@ -61,17 +77,24 @@ PASSWORD = "Demo-guichet-2026!"
 REVIEWER_EMAIL = f"instructrice@{DEMO_DOMAIN}"
 SEED = 63
 
-# How many dossiers end in each state (61 in all).
+# How many dossiers end in each state (61 in all, one per collectivité of ``pick_targets``).
 PLAN: tuple[tuple[State, int], ...] = (
     (State.DRAFT, 10),
-    (State.SUBMITTED, 20),
-    (State.IN_REVIEW, 10),
+    (State.SUBMITTED, 18),
+    (State.IN_REVIEW, 9),
     (State.CORRECTION_REQUESTED, 6),
     (State.PROPOSED, 5),
-    (State.ACCEPTED, 4),
-    (State.REFUSED, 3),
+    (State.ACCEPTED, 5),
+    (State.REFUSED, 2),
+    (State.POSTPONED, 1),
+    (State.WAITING_LIST, 2),
     (State.WITHDRAWN, 3),
 )
+# The states the first (closed) meeting of the committee leaves its dossiers in; the dossiers
+# still « proposés » are on the second (convened) meeting's agenda, with the postponed one.
+DECIDED = frozenset({State.ACCEPTED, State.REFUSED, State.POSTPONED, State.WAITING_LIST})
+PROPOSED_OR_DECIDED = DECIDED | {State.PROPOSED}
+REVIEWED = PROPOSED_OR_DECIDED | {State.IN_REVIEW, State.CORRECTION_REQUESTED}
 
 # The chief towns of the five arrondissements, then how many other communes each one gets.
 CHIEF_TOWNS = (
@@ -135,6 +158,8 @@ class Result:
     unsent_emails: int = 0
     deleted: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    meetings: list[str] = field(default_factory=list)  # a line per meeting of the committee
+    envelopes: list[str] = field(default_factory=list)  # a line per envelope year
 
 
 # ---------------------------------------------------------------- the collectivités
@@ -329,6 +354,36 @@ def _upload(name: str, content: bytes) -> SimpleUploadedFile:
 # ---------------------------------------------------------------- time
 
 
+@dataclass(frozen=True)
+class Sittings:
+    """The moments of the committee's two meetings."""
+
+    created: dt.datetime  # the first meeting planned by the manager
+    convened: dt.datetime  # its agenda frozen, the convocation sent
+    first: dt.datetime  # it sits (opened by the chair a few minutes later)
+    closed: dt.datetime
+    second_created: dt.datetime
+    second_convened: dt.datetime
+    second: dt.datetime  # in the future
+
+
+def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=PARIS)
+
+
+def _weekday_before(day: dt.date) -> dt.date:
+    """``day``, or the Friday before when it falls on a weekend."""
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _weekday_after(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 class Timeline:
     """The call's dates as moments, and random moments in office hours between two bounds."""
 
@@ -354,14 +409,60 @@ class Timeline:
         )
         self.review_from = review if review < self.now - dt.timedelta(hours=2) else None
         self.engagement_deadline = call.engagement_deadline
+        self.sittings = self._sittings()
+
+    def _sittings(self) -> Sittings:
+        """When the committee met and when it meets next: the first meeting a few days ago, on a
+        weekday, convened two working days before; the second in a week or more, convened on the
+        last working day before today. The reviews of the dossiers each one decides end before
+        its agenda is frozen."""
+        today = self.now.astimezone(PARIS).date()
+        review = self.review_from
+        if review is None or (today - review.astimezone(PARIS).date()).days < 5:
+            raise DemoError(
+                "L’appel de démonstration n’a pas assez de passé pour ses séances du comité : sa "
+                "première session de relevé doit dater d’au moins cinq jours (rechargez-le avec "
+                "load_calls)."
+            )
+        started = review.astimezone(PARIS).date()
+        first_day = max(
+            _weekday_before(today - dt.timedelta(days=3)), started + dt.timedelta(days=3)
+        )
+        first = _at(first_day, 10, 0)
+        convened = max(
+            _at(_weekday_before(first_day - dt.timedelta(days=2)), 16, 0),
+            review + dt.timedelta(days=1, hours=7),
+        )
+        created = min(
+            max(_at(_weekday_after(started), 11, 0), review + dt.timedelta(hours=1)),
+            convened - dt.timedelta(hours=2),
+        )
+        closed = first + dt.timedelta(hours=1, minutes=50)
+        second_created = closed + dt.timedelta(hours=2)
+        second_convened = max(
+            _at(_weekday_before(today - dt.timedelta(days=1)), 16, 0),
+            second_created + dt.timedelta(hours=1),
+        )
+        if second_convened > self.now - dt.timedelta(minutes=10):
+            raise DemoError("Les séances du comité de démonstration ne tiennent pas dans le passé.")
+        second = _at(_weekday_after(today + dt.timedelta(days=8)), 10, 0)
+        return Sittings(created, convened, first, closed, second_created, second_convened, second)
 
     def submission_window(self, session: int) -> tuple[dt.datetime, dt.datetime]:
         if session == 2 and self.end > self.first_session_end + dt.timedelta(hours=16):
             return self.first_session_end + dt.timedelta(hours=15), self.end
         return self.opens + dt.timedelta(days=1), self.first_session_end
 
-    def review_window(self, after: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    def review_window(
+        self, after: dt.datetime, state: State | None = None
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """When the reviewer works on a dossier: before the agenda of the meeting that decided
+        it was frozen, for a dossier of the first meeting; until now for the others."""
         lo = max(after + dt.timedelta(hours=1), self.review_from or after)
+        if state in DECIDED:
+            return lo, self.sittings.convened - dt.timedelta(hours=3)
+        if state is State.PROPOSED:
+            return lo, self.sittings.second_convened - dt.timedelta(hours=2)
         return lo, self.now - dt.timedelta(minutes=30)
 
     def moments(self, lo: dt.datetime, hi: dt.datetime, n: int) -> list[dt.datetime]:
@@ -406,6 +507,7 @@ class Builder:
         self.reviewer = self._reviewer()
         self.examples = [e for e in call.definition.get("examples", [])]
         self.project_index = {"1": 0, "2": 0, "3": 0}
+        self.favourable = 0  # the favourable opinions' justifications are taken in turn
 
     # ---- accounts
 
@@ -610,13 +712,7 @@ class Builder:
 
     def dossier(self, target: Target, state: State, index: int, extras: dict[str, Any]) -> Dossier:
         rng, time = self.rng, self.time
-        reviewed = state in {
-            State.IN_REVIEW,
-            State.CORRECTION_REQUESTED,
-            State.PROPOSED,
-            State.ACCEPTED,
-            State.REFUSED,
-        }
+        reviewed = state in REVIEWED
         withdraw_from = extras.get("withdraw_from")
         never_submitted = state is State.DRAFT or withdraw_from is State.DRAFT
         if never_submitted:
@@ -635,6 +731,7 @@ class Builder:
 
         user = self.applicant(target, created - dt.timedelta(days=rng.randrange(1, 20)))
         project = self.project_for(target)
+        extras["project"] = project
         with clock.frozen(created):
             dossier = services.create_draft(user, self.call, kind=target.kind, code=target.code)
         fill = extras.get("fill", "full")
@@ -696,7 +793,7 @@ class Builder:
         rng, time = self.rng, self.time
         steps: list[tuple[str, Any]] = []
         if (
-            state in {State.IN_REVIEW, State.PROPOSED, State.ACCEPTED, State.REFUSED}
+            state in PROPOSED_OR_DECIDED | {State.IN_REVIEW}
             or extras.get("withdraw_from") is State.IN_REVIEW
         ):
             steps.append(("start_review", None))
@@ -708,12 +805,10 @@ class Builder:
                 ]
             if extras.get("question") is not None:
                 steps += [("question", extras["question"]), ("answer", extras["question"])]
-            if state in {State.PROPOSED, State.ACCEPTED, State.REFUSED}:
-                steps.append(("propose", None))
-            if state is State.ACCEPTED:
-                steps.append(("accept", None))
-            if state is State.REFUSED:
-                steps.append(("refuse", extras["refusal"]))
+            if state in PROPOSED_OR_DECIDED or extras.get("scored"):
+                steps.append(("score", (state, extras)))
+            if state in PROPOSED_OR_DECIDED:
+                steps.append(("propose", extras))
         if state is State.CORRECTION_REQUESTED:
             if rng.random() < 0.5:
                 steps.append(("start_review", None))
@@ -722,8 +817,14 @@ class Builder:
                 steps.append(("answer_correction", None))
         if not steps:
             return last
-        lo, hi = time.review_window(last)
-        for (step, arg), moment in zip(steps, time.moments(lo, hi, len(steps)), strict=True):
+        lo, hi = time.review_window(last, state)
+        moments = time.moments(lo, hi, len(steps))
+        if state is State.PROPOSED:
+            # Proposed after the first meeting's agenda was frozen: on the second one's.
+            floor = time.sittings.convened + dt.timedelta(hours=1)
+            if moments[-1] < floor:
+                moments[-1] = time.moments(floor, hi, 1)[0]
+        for (step, arg), moment in zip(steps, moments, strict=True):
             with clock.frozen(moment):
                 self._step(dossier, user, step, arg)
             last = moment
@@ -752,21 +853,209 @@ class Builder:
             services.post_message(dossier, user, _nth(said["questions"], arg)["answer"])
         elif step == "answer_correction":
             services.post_message(dossier, user, said["correction_awaited"])
+        elif step == "score":
+            state, extras = arg
+            review.score(dossier, reviewer, self.marks(extras["project"], state))
         elif step == "propose":
-            services.propose(dossier, reviewer, said["proposal"])
-        elif step == "accept":
-            dossier.refresh_from_db()
-            amount = format_euros(dossier.requested_amount)
-            services.record_committee_decision(
-                dossier, reviewer, Action.ACCEPT, "Dossier retenu par le comité",
-                said["acceptance"].format(amount=amount),
-            )  # fmt: skip
-        elif step == "refuse":
-            services.record_committee_decision(
-                dossier, reviewer, Action.REFUSE, "Dossier refusé par le comité",
-                _nth(said["refusals"], arg),
-            )  # fmt: skip
+            self._propose(dossier, arg)
         dossier.refresh_from_db()
+
+    # ---- the review's marks and opinion
+
+    def marks(self, project: Project, state: State) -> dict[str, ScoreInput]:
+        """The reviewer's marks on every criterion of the call's grid: what the project says of
+        itself (a participatory need, pooling, a service to the inhabitants), a little judgement,
+        and the committee's later choice (the dossiers it retained were the better ones)."""
+        grid = self.call.rules.scoring
+        leaning = {State.ACCEPTED: 1, State.REFUSED: -1}.get(state, 0)
+        said = texts()["review"]["comments"]
+        base = {
+            "daily_life": 3 if project.category == "3" else 2,
+            "participatory_need": 2 if project.participatory else 0,
+            "innovation": 1,
+            "solution_choice": 2,
+            "beneficiaries": 2,
+            "governance": 2,
+            "pooling": 2 if project.pooling or project.category == "2" else 1,
+        }
+        marks = {}
+        for criterion in grid.criteria:
+            value = base.get(criterion.code, 2) + self.rng.choice((-1, 0, 0, 1))
+            if criterion.weight > 1 or self.rng.random() < 0.5:
+                value += leaning
+            value = max(grid.scale_min, min(grid.scale_max, value))
+            comment = said.get(criterion.code, {}).get(value, "")
+            marks[criterion.code] = ScoreInput(value, comment)
+        return marks
+
+    def _propose(self, dossier: Dossier, extras: dict[str, Any]) -> None:
+        said = texts()["review"]
+        kind, key = extras["opinion"]
+        maximum = services.verdict(dossier).amount
+        requested = dossier.requested_amount or maximum
+        amount = Decimal(0) if kind == OpinionKind.UNFAVOURABLE else min(requested, maximum)
+        if key is None:
+            justification = _nth(said["favourable"], self.favourable)
+            self.favourable += 1
+        else:
+            justification = said["opinions"][key]
+        if Decimal(0) < amount < maximum:
+            justification += " " + said["requested_below"].format(amount=format_euros(amount))
+        review.propose(
+            dossier, self.reviewer, kind=kind, amount=amount, justification=justification
+        )
+
+    # ---- the committee
+
+    def committee_members(self) -> tuple[User, User, list[User]]:
+        """The demo's programme manager, the committee's chair and its other members."""
+        roster = [
+            r for r in committee.members(self.call) if r.user.email.endswith("@" + DEMO_DOMAIN)
+        ]
+        chair = next((r.user for r in roster if r.chair), None)
+        others = [r.user for r in roster if not r.chair]
+        manager = (
+            User.objects.filter(
+                is_active=True,
+                email__iendswith="@" + DEMO_DOMAIN,
+                agent_roles__call=self.call,
+                agent_roles__role=Role.MANAGER,
+            )
+            .order_by("email")
+            .first()
+        )
+        if chair is None or len(others) < 2 or manager is None:
+            raise DemoError(
+                "Le comité de sélection de démonstration n’est pas en place (un gestionnaire de "
+                "l’appel, un président et deux membres au moins) : lancez « manage.py "
+                "create_demo_accounts » avant create_demo_dossiers."
+            )
+        return manager, chair, others
+
+    def meetings(self, made: list[tuple[Dossier, State]]) -> list[Meeting]:
+        """The committee's two meetings, through its services: the first convened, held and
+        closed (its decisions take effect then: grants committed in the ledger, dossiers moved,
+        minutes written); the second convened, its agenda frozen with its summary note."""
+        manager, chair, others = self.committee_members()
+        call, when = self.call, self.time.sittings
+        words = texts()["committee"]
+        session = call.sessions.order_by("date").first()
+        decided = sorted(((d, s) for d, s in made if s in DECIDED), key=lambda row: row[0].number)
+        proposed = sorted((d for d, s in made if s is State.PROPOSED), key=lambda d: d.number)
+
+        with clock.frozen(when.created):
+            first = committee.create_meeting(
+                call, manager, starts_at=when.first, place=words["first_place"],
+                sessions=[session] if session else [],
+            )  # fmt: skip
+        with clock.frozen(when.convened - dt.timedelta(hours=1)):
+            committee.set_agenda(first, manager, [d.pk for d, _ in decided])
+        with clock.frozen(when.convened):
+            first = committee.convene(first, manager)
+        # One member is excused; the chair and the others sit.
+        present = [chair, *others[:-1]]
+        with clock.frozen(when.first + dt.timedelta(minutes=3)):
+            first = committee.open_meeting(first, chair, [u.pk for u in present])
+        items = {i.dossier_id: i for i in first.items.select_related("dossier__call")}
+        choices = self._decisions(decided, {pk: i.proposed_amount for pk, i in items.items()})
+        conflicted = next(
+            (d for d, s in decided if s is State.ACCEPTED and d.applicant_kind == "commune"
+             and choices[d.pk].amount == items[d.pk].proposed_amount),
+            decided[0][0],
+        )  # fmt: skip
+        member = present[1]
+        # The member who stands aside is left out of the count: the committee votes on it.
+        choices[conflicted.pk] = replace(choices[conflicted.pk], consensus=False)
+        with clock.frozen(when.first + dt.timedelta(minutes=6)):
+            committee.declare_conflict(
+                items[conflicted.pk], member,
+                words["conflict"].format(de_name=_elide("de", conflicted.applicant_name)),
+            )  # fmt: skip
+        step = (when.closed - when.first - dt.timedelta(minutes=15)) / max(1, len(decided))
+        for i, (dossier, _) in enumerate(decided):
+            at = when.first + dt.timedelta(minutes=12) + step * i
+            item, choice = items[dossier.pk], choices[dossier.pk]
+            if not choice.consensus:
+                voters = [u for u in present if not (dossier == conflicted and u == member)]
+                for n, voter in enumerate(voters):
+                    with clock.frozen(at + dt.timedelta(minutes=n + 1)):
+                        committee.vote(item, voter, self._vote(choice, n, len(voters)))
+            with clock.frozen(at + dt.timedelta(minutes=len(present) + 2)):
+                committee.decide(item, chair, choice)
+        with clock.frozen(when.closed):
+            first = committee.close_meeting(first, chair)
+        # What closing saved was stamped with the real time: the dossiers changed at the close.
+        Dossier.objects.filter(pk__in=[d.pk for d, _ in decided]).update(saved_at=when.closed)
+
+        postponed = [d for d, s in decided if s is State.POSTPONED]
+        with clock.frozen(when.second_created):
+            second = committee.create_meeting(
+                call, manager, starts_at=when.second, place=words["second_place"],
+                video_url=words["video_url"], sessions=[session] if session else [],
+            )  # fmt: skip
+        with clock.frozen(when.second_convened - dt.timedelta(minutes=30)):
+            committee.set_agenda(second, manager, [d.pk for d in [*postponed, *proposed]])
+        with clock.frozen(when.second_convened):
+            second = committee.convene(second, manager)
+        return [first, second]
+
+    def _decisions(
+        self, decided: list[tuple[Dossier, State]], proposed: dict[int, Decimal | None]
+    ) -> dict[int, DecisionInput]:
+        """What the committee decides on each dossier of the first meeting: retained at the
+        proposed amount on the envelope of the meeting's year (next year's for the project
+        engaged last; the largest amount reduced, with its reason), refused with the reason the applicant will read, postponed,
+        or put on the waiting list in the order of the agenda. Votes are recorded where the
+        committee was divided or a member stood aside; the rest is by consensus."""
+        words = texts()["committee"]
+        years = [p.year for p in grants.positions(self.call)]
+        retained = [d for d, s in decided if s is State.ACCEPTED]
+        # The amount reduced: the largest one of a collectivité that is not small (PRIORITY-SIZE).
+        larger = [d for d in retained if not committee.is_small(d)] or retained
+        reduced = max(larger, key=lambda d: (proposed[d.pk] or 0, -d.pk), default=None)
+        # The year of the meeting; the project engaged last, next year's envelope.
+        year_of = {d.pk: years[0] for d in retained}
+        if len(years) > 1 and len(retained) > 1:
+            latest = max(retained, key=lambda d: (d.engagement_date or dt.date.min, d.pk))
+            year_of[latest.pk] = years[1]
+        choices: dict[int, DecisionInput] = {}
+        refusals = 0
+        for dossier, state in decided:
+            amount = proposed[dossier.pk]
+            if state is State.ACCEPTED and amount:
+                if dossier == reduced:
+                    lower = (amount * Decimal("0.75") / 500).to_integral_value(ROUND_FLOOR) * 500
+                    choices[dossier.pk] = DecisionInput(
+                        Outcome.RETAINED, amount=max(lower, Decimal(500)),
+                        year=year_of[dossier.pk], reason=words["reduced"], consensus=False,
+                    )  # fmt: skip
+                else:
+                    choices[dossier.pk] = DecisionInput(
+                        Outcome.RETAINED, amount=amount, year=year_of[dossier.pk]
+                    )
+            elif state is State.REFUSED:
+                choices[dossier.pk] = DecisionInput(
+                    Outcome.REFUSED, reason=_nth(messages()["refusals"], refusals),
+                    consensus=refusals > 0,
+                )  # fmt: skip
+                refusals += 1
+            elif state is State.POSTPONED:
+                choices[dossier.pk] = DecisionInput(Outcome.POSTPONED, reason=words["postponed"])
+            else:
+                choices[dossier.pk] = DecisionInput(
+                    Outcome.WAITING_LIST, reason=words["waiting_list"]
+                )
+        return choices
+
+    @staticmethod
+    def _vote(choice: DecisionInput, n: int, voters: int) -> str:
+        """Each present member's vote on the decision put to them: for, but for the last one
+        on a reduced amount (abstains) or a refusal (against)."""
+        if n == voters - 1 and choice.outcome == Outcome.RETAINED and choice.reason:
+            return VoteChoice.ABSTAIN
+        if n == voters - 1 and choice.outcome == Outcome.REFUSED:
+            return VoteChoice.AGAINST
+        return VoteChoice.FOR
 
     def _colleague(
         self, dossier: Dossier, owner: User, target: Target, last: dt.datetime
@@ -799,6 +1088,16 @@ class Builder:
         account = person["account"].format(function=colleague.function, number=dossier.number)
         self.accounts.append((email, account))
         return joined
+
+
+# The reviewer's opinion where it is not favourable, and the justification's key in texts.yaml:
+# (final state, rank in that state) → (opinion, key). The others are favourable, justified in turn.
+OPINIONS = {
+    (State.PROPOSED, 3): (OpinionKind.RESERVED, "governance"),
+    (State.POSTPONED, 0): (OpinionKind.RESERVED, "financing"),
+    (State.REFUSED, 0): (OpinionKind.RESERVED, "impact"),
+    (State.REFUSED, 1): (OpinionKind.UNFAVOURABLE, "funded"),
+}
 
 
 def _nth(items: list[Any], n: int) -> Any:
@@ -838,8 +1137,12 @@ def _assign(
             extras["question"] = n if n in {0, 2} else None
         if state is State.CORRECTION_REQUESTED and n in {0, 3}:
             extras["question"] = n
+        if state is State.IN_REVIEW:
+            extras["scored"] = n % 3 == 0  # scored, the opinion still to give
         if state is State.PROPOSED and n == 1:
             extras["question"] = 2
+        if state in PROPOSED_OR_DECIDED:
+            extras["opinion"] = OPINIONS.get((state, n), (OpinionKind.FAVOURABLE, None))
         if state is State.REFUSED:
             extras["refusal"] = n
         if state is State.WITHDRAWN:
@@ -889,14 +1192,38 @@ def demo_dossiers(call: Call):  # -> QuerySet[Dossier]
 
 
 def _delete_previous(call: Call) -> int:
+    """Delete the previous demo: its dossiers, the meetings that had them on their agenda (or
+    that demo accounts created), their grants and ledger lines; the envelopes' sums are those of
+    the lines left."""
     previous = demo_dossiers(call)
-    names = list(Attachment.objects.filter(dossier__in=previous).values_list("file", flat=True))
-    names += list(
-        MessageAttachment.objects.filter(message__dossier__in=previous).values_list(
+    ids = set(previous.values_list("pk", flat=True))
+    meetings = list(
+        Meeting.objects.filter(call=call)
+        .filter(Q(items__dossier__in=ids) | Q(created_by__email__iendswith="@" + DEMO_DOMAIN))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    files = [
+        (Attachment, name)
+        for name in Attachment.objects.filter(dossier__in=ids).values_list("file", flat=True)
+    ]
+    files += [
+        (MessageAttachment, name)
+        for name in MessageAttachment.objects.filter(message__dossier__in=ids).values_list(
             "file", flat=True
         )
-    )
-    ids = set(previous.values_list("pk", flat=True))
+    ]
+    files += [
+        (MeetingDocument, name)
+        for name in MeetingDocument.objects.filter(meeting__in=meetings).values_list(
+            "file", flat=True
+        )
+    ]
+    Meeting.objects.filter(pk__in=meetings).delete()  # agendas, attendance, votes, decisions
+    previous_grants = Grant.objects.filter(dossier__in=ids)
+    _delete_ledger_lines(LedgerEntry.objects.filter(grant__in=previous_grants))
+    previous_grants.delete()
+    _sum_envelopes_again(call)
     previous.delete()
     _drop_queued_receipts(ids)
     # Numbers start again after the last one still given in the call (none left: from 1).
@@ -910,12 +1237,60 @@ def _delete_previous(call: Call) -> int:
     SubmissionCounter.objects.filter(call=call).update(last=last)
 
     def remove_files() -> None:
-        storage = Attachment._meta.get_field("file").storage
-        for name in names:
-            storage.delete(name)
+        for model, name in files:
+            model._meta.get_field("file").storage.delete(name)
 
     transaction.on_commit(remove_files)
     return len(ids)
+
+
+# The trigger of grants' migration 0002 that refuses to change or delete a ledger line.
+LEDGER_TRIGGER = "grants_ledger_no_update"
+
+
+def _delete_ledger_lines(lines: Any) -> None:
+    """Delete the previous demo's ledger lines, and only those.
+
+    The ledger is append-only: the model refuses ``delete()`` and a trigger refuses a DELETE on
+    PostgreSQL. The demo's lines record made-up money; the demo alone deletes them, to write its
+    history again. On PostgreSQL the trigger is disabled for the demo's transaction only (ALTER
+    TABLE is transactional there: enabled again below, and by a rollback should anything fail).
+    """
+    if not lines.exists():
+        return
+    table = LedgerEntry._meta.db_table
+    if connection.vendor != "postgresql":
+        lines.delete()
+        return
+    with connection.cursor() as cursor:
+        # The foreign keys' checks still pending (lines written in this same transaction, as in
+        # a test) forbid ALTER TABLE: run them now, and defer them again afterwards (Django's
+        # foreign keys are all INITIALLY DEFERRED; the project has no other deferrable
+        # constraint).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {LEDGER_TRIGGER}')
+        lines.delete()
+        cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {LEDGER_TRIGGER}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _sum_envelopes_again(call: Call) -> None:
+    """Each envelope's maintained sums, from the ledger lines it still has."""
+    field_of = {
+        EntryKind.COMMITMENT: "committed",
+        EntryKind.RELEASE: "released",
+        EntryKind.PAYMENT: "paid",
+    }
+    for envelope in Envelope.objects.select_for_update(of=("self",)).filter(call=call):
+        sums = dict(
+            LedgerEntry.objects.filter(envelope=envelope)
+            .order_by()
+            .values_list("kind")
+            .annotate(total=Sum("amount"))
+        )
+        Envelope.objects.filter(pk=envelope.pk).update(
+            **{f: sums.get(kind.value, Decimal(0)) for kind, f in field_of.items()}
+        )
 
 
 def _drop_queued_receipts(ids: set[int]) -> None:
@@ -962,6 +1337,17 @@ def _unsent_emails() -> Iterator[list[Any]]:
             mail.outbox = outbox
 
 
+def delete() -> int:
+    """Delete the demo dossiers of the demo call and their history, without building them again
+    (0 when the call is not loaded). ``load_calls`` moves the demo call's dates and envelope
+    years every day it runs; the sessions and years the previous demo used must be free."""
+    call = Call.objects.filter(slug=DEMO_CALL).first()
+    if call is None:
+        return 0
+    with transaction.atomic():
+        return _delete_previous(call)
+
+
 def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = None) -> Result:
     """Delete the demo dossiers of the demo call and build them again. Returns what was made."""
     call = Call.objects.filter(slug=DEMO_CALL).first()
@@ -979,18 +1365,23 @@ def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = No
         submitted = [(t, e) for t, s, e in plan if s is State.SUBMITTED and t.is_commune]
         if submitted:
             max(submitted, key=lambda pair: pair[0].population)[1]["colleague"] = True
-        made: list[Dossier] = []
+        builder.committee_members()  # before anything is built: the accounts are there
+        made: list[tuple[Dossier, State]] = []
         for i, (target, state, extras) in enumerate(plan, start=1):
-            made.append(builder.dossier(target, state, i, extras))
+            made.append((builder.dossier(target, state, i, extras), state))
             if progress:
                 progress(i, len(plan))
-        counts = Counter(
-            Dossier.objects.filter(pk__in=[d.pk for d in made]).values_list("state", flat=True)
-        )
-        receipts = sum(
-            1 for d in Dossier.objects.filter(pk__in=[d.pk for d in made]) if d.submitted_at
-        )
+        meetings = builder.meetings(made)
+        pks = [d.pk for d, _ in made]
+        counts = Counter(Dossier.objects.filter(pk__in=pks).values_list("state", flat=True))
+        receipts = sum(1 for d in Dossier.objects.filter(pk__in=pks) if d.submitted_at)
         by_kind = Counter(t.kind for t, _, _ in plan)
+        sittings = [_sitting(m) for m in meetings]
+        envelopes = [
+            f"Enveloppe {p.year} : {format_euros(p.amount)}, dont {format_euros(p.net_committed)} "
+            f"engagés ; reste {format_euros(p.remaining)}."
+            for p in grants.positions(call)
+        ]
     return Result(
         counts={state.value: counts.get(state.value, 0) for state in State},
         accounts=builder.accounts,
@@ -998,4 +1389,28 @@ def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = No
         unsent_emails=len(sent),
         deleted=deleted,
         by_kind=dict(by_kind),
+        meetings=sittings,
+        envelopes=envelopes,
     )
+
+
+OUTCOME_WORDS = {
+    Outcome.RETAINED: ("retenu", "retenus"),
+    Outcome.REFUSED: ("refusé", "refusés"),
+    Outcome.POSTPONED: ("ajourné", "ajournés"),
+    Outcome.WAITING_LIST: ("en liste complémentaire", "en liste complémentaire"),
+}
+
+
+def _sitting(meeting: Meeting) -> str:
+    """One line of the command's report on a meeting of the committee."""
+    at = meeting.starts_at.astimezone(PARIS)
+    head = f"{meeting} le {at:%d/%m/%Y} à {at:%H} h {at:%M}"
+    items = list(meeting.items.select_related("decision"))
+    if meeting.status == MeetingStatus.CLOSED:
+        outcomes = Counter(i.decision.outcome for i in items)
+        said = ", ".join(
+            f"{outcomes[o]} {OUTCOME_WORDS[o][outcomes[o] > 1]}" for o in Outcome if outcomes[o]
+        )
+        return f"{head} : close, {len(items)} dossiers décidés ({said}), procès-verbal."
+    return f"{head} : convoquée, {len(items)} dossiers à l’ordre du jour, note de synthèse."

@@ -14,6 +14,17 @@ DEMO_ACCOUNTS = [
     ("gestionnaire@demo.guichet.fr", "Camille", "Gestionnaire", True),
 ]
 
+# The selection committee of the demonstration calls (rule COMMITTEE): the sous-préfets of the
+# arrondissements, the sous-préfet de Thiers in the chair. (e-mail, first name, last name,
+# function, chairs). The demo dossiers' meetings need them (create_demo_dossiers runs after).
+DEMO_COMMITTEE = [
+    ("sous-prefet-thiers@demo.guichet.fr", "Marc", "Delorme", "Sous-préfet de Thiers", True),
+    ("sous-prefete-ambert@demo.guichet.fr", "Anne", "Vidal", "Sous-préfète d’Ambert", False),
+    ("sous-prefet-issoire@demo.guichet.fr", "Jean-Baptiste", "Morel", "Sous-préfet d’Issoire",
+     False),
+    ("sous-prefete-riom@demo.guichet.fr", "Nadia", "Berthier", "Sous-préfète de Riom", False),
+]  # fmt: skip
+
 # Applicant agents: (e-mail, first name, last name, function, collectivité).
 DEMO_AGENTS = [
     (
@@ -58,6 +69,8 @@ class Command(BaseCommand):
                 role += " ; double authentification à configurer à la première connexion"
             self.stdout.write(f"  {email} — {role}")
 
+        self._committee(now, password)
+
         vintage = current_vintage()
         for email, first, last, function, ref in DEMO_AGENTS:
             collectivity = collectivity_by_ref(ref, vintage)
@@ -79,3 +92,37 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             self.stdout.write(f"  {email} — agent de {collectivity.name} ({function.lower()})")
+
+    def _committee(self, now, password):
+        """The committee's members on every demonstration call, the chair marked (one per call:
+        a chair someone else was given is taken back)."""
+        from guichet.calls.models import Call
+        from guichet.review.models import AgentRole, Role
+
+        calls = list(Call.objects.filter(is_demo=True))
+        if not calls:
+            self.stderr.write(
+                "  Aucun appel de démonstration : lancez d’abord « manage.py load_calls » pour "
+                "créer son comité de sélection."
+            )
+            return
+        for email, first, last, function, chair in DEMO_COMMITTEE:
+            user, _ = User.objects.get_or_create(email=email)
+            user.first_name, user.last_name, user.function = first, last, function
+            user.email_confirmed_at = user.email_confirmed_at or now
+            user.is_staff = user.is_superuser = False
+            user.is_active = True
+            user.set_password(password)
+            user.save()
+            for call in calls:
+                if chair:
+                    AgentRole.objects.filter(call=call, chair=True).exclude(user=user).update(
+                        chair=False
+                    )
+                role, _ = AgentRole.objects.get_or_create(user=user, call=call, role=Role.COMMITTEE)
+                if role.chair != chair:
+                    role.chair = chair
+                    role.save(update_fields=["chair"])
+            what = "président du comité de sélection" if chair else "membre du comité de sélection"
+            title = function[:1].lower() + function[1:]
+            self.stdout.write(f"  {email} — {what} ({title}), appels de démonstration")

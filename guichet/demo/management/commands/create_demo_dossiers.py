@@ -11,17 +11,36 @@ from guichet.dossiers.workflow import STATE_LABELS, State
 class Command(BaseCommand):
     help = (
         "Crée (ou recrée) une soixantaine de dossiers de démonstration de collectivités réelles du "
-        "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, et affiche leurs comptes."
+        "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, avec deux séances du "
+        "comité de sélection (l’une close, l’autre convoquée), et affiche leurs comptes."
     )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--delete-only",
+            action="store_true",
+            help=(
+                "Supprime seulement les dossiers de démonstration et leur historique (séances, "
+                "subventions, registre des enveloppes), sans les recréer : make setup le lance "
+                "avant load_calls, qui déplace les dates et les années de l’appel de "
+                "démonstration."
+            ),
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
+        if options["delete_only"]:
+            deleted = demo.delete()
+            self.stdout.write(f"{deleted} dossiers de démonstration supprimés.")
+            return
         immediate = isinstance(task_backends["default"], ImmediateBackend)
         self.stdout.write(f"Dossiers de démonstration de l’appel « {demo.DEMO_CALL} » :")
 
         def progress(done: int, total: int) -> None:
             if done % 10 == 0 or done == total:
                 self.stdout.write(f"  {done}/{total} dossiers…")
+            if done == total:
+                self.stdout.write("  séances du comité (note de synthèse, procès-verbal)…")
             if done == total and immediate:
                 self.stdout.write("  rendu des accusés de réception (PDF)…")
 
@@ -43,6 +62,10 @@ class Command(BaseCommand):
                 f"{result.receipts} accusés de réception en file d’attente : le processus "
                 "« manage.py db_worker » les produit (make demo le lance)."
             )
+        if result.meetings:
+            self.stdout.write("Comité de sélection :")
+            for line in [*result.meetings, *result.envelopes]:
+                self.stdout.write(f"  {line}")
         self.stdout.write(
             f"{result.unsent_emails} courriels de cet historique fictif n’ont pas été envoyés."
         )
