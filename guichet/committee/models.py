@@ -264,3 +264,36 @@ class MeetingDocument(StoredFileMixin):
         constraints = [
             models.UniqueConstraint(fields=["meeting", "kind"], name="meeting_document_once"),
         ]
+
+
+class ProgrammingChoice(models.Model):
+    """What the committee changed in the programming proposal for one dossier of an open
+    meeting, kept until it is adopted: pinned in, excluded, another amount, a forced year."""
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.CASCADE, related_name="choice")
+    pinned = models.BooleanField("imposé", default=False)
+    excluded = models.BooleanField("écarté", default=False)
+    amount = models.DecimalField(
+        "montant modifié", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    reason = models.CharField("motif du montant", max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField("enveloppe imposée", null=True, blank=True)
+    changed_at = models.DateTimeField("modifié le", default=clock.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "choix de programmation"
+        verbose_name_plural = "choix de programmation"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(pinned=True, excluded=True), name="choice_not_pinned_and_excluded"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0), name="choice_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Choix de programmation pour {self.item}"

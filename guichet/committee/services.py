@@ -106,12 +106,9 @@ def weighted_score(dossier: Dossier) -> Decimal | None:
 
 def is_small(dossier: Dossier) -> bool:
     """Small or medium collectivité for the call's priority (rule PRIORITY-SIZE)."""
-    population = dossier.population_used
-    return (
-        dossier.applicant_kind in ("commune", "epci")
-        and population is not None
-        and (population < 20000)
-    )
+    from guichet.rules import programming
+
+    return programming.is_small(dossier.call.rules, dossier.applicant_kind, dossier.population_used)
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,26 @@ opens it, a member declares a conflict of interest, the committee decides each d
 closes the meeting; the applicants read the outcome. axe-core finds nothing on each page."""
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import expect
 
 from guichet import clock
 from guichet.committee.models import Meeting, MeetingStatus
 from guichet.dossiers.workflow import State
+from guichet.grants import services as grants
 from guichet.grants.models import Grant
 from tests.accounts.two_factor_helpers import give_totp
 from tests.committee.factories import CONVENED_ON, MEETING_AT, Committee, proposed
 
 from .conftest import assert_accessible
+
+
+def item_id(dossier):
+    from guichet.committee.models import AgendaItem
+
+    return AgendaItem.objects.get(dossier=dossier).pk
+
 
 SHOTS = "var/screenshots"
 
@@ -26,8 +35,14 @@ def tick(where, label):
 def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
     team = Committee()
     give_totp(team.manager)
-    billom = proposed()
-    arconsat = proposed(code="63008", name="Arconsat")
+    # Other grants leave 10 000 € in 2021 and nothing in 2022: two of the three dossiers fit.
+    grants.commit(
+        proposed(code="63113", name="Clermont-Ferrand"), 2021, Decimal(138500), team.chair
+    )
+    grants.commit(proposed(code="63430", name="Thiers"), 2022, Decimal(148500), team.chair)
+    billom = proposed(marks=3)
+    arconsat = proposed(code="63008", name="Arconsat", marks=2)
+    antoingt = proposed(code="63005", name="Antoingt", marks=1)
     call = team.call
     base = f"/instruction/appels/{call.slug}/comite/"
 
@@ -35,7 +50,7 @@ def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
         page = signed_in(team.manager)
         page.goto(base)
         expect(page.get_by_role("heading", level=1)).to_have_text("Comité de sélection")
-        expect(page.locator("#envelopes")).to_contain_text(re.compile(r"148\s500\s€"))
+        expect(page.locator("#envelopes")).to_contain_text(re.compile(r"10\s000\s€"))
         assert_accessible(page, "comité")
         page.screenshot(path=f"{SHOTS}/committee-home.png", full_page=True)
         page.get_by_role("link", name="Préparer une séance").click()
@@ -49,10 +64,10 @@ def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
         assert_accessible(page, "préparer une séance")
         page.get_by_role("button", name="Créer la séance").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Séance n° 1")
-        tick(page, billom.number)
-        tick(page, arconsat.number)
+        for d in (billom, arconsat, antoingt):
+            tick(page, d.number)
         page.get_by_role("button", name="Enregistrer l’ordre du jour").click()
-        expect(page.locator(".fr-alert--success")).to_contain_text("2 dossier(s)")
+        expect(page.locator(".fr-alert--success")).to_contain_text("3 dossier(s)")
         assert_accessible(page, "séance en préparation")
         tick(page, "Je confirme l’envoi")
         page.get_by_role("button", name="Envoyer la convocation").click()
@@ -70,35 +85,49 @@ def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
 
         member = signed_in(team.member)
         member.goto(f"{base}seances/1/")
-        item = member.locator("section", has_text=billom.number)
+        item = member.locator("section", has_text=billom.number).last
         item.get_by_label("Nature du lien (facultatif)").fill("Conseiller communautaire")
         item.get_by_role("button", name=re.compile("Déclarer un conflit")).click()
         expect(member.locator(".fr-alert--success")).to_contain_text("Conflit d’intérêts déclaré")
-        expect(member.locator("section", has_text=billom.number)).to_contain_text(
+        expect(member.locator("section", has_text=billom.number).last).to_contain_text(
             "vous ne prenez pas part à ce dossier"
         )
 
         chair.reload()
         assert_accessible(chair, "séance ouverte")
-        first = chair.locator("section", has_text=billom.number)
-        tick(first, "^Retenu$")
+        # The proposal retains the two best within the 10 000 € left, proven optimal.
+        proposal = chair.locator("#programming")
+        expect(proposal).to_contain_text("Optimum prouvé")
+        expect(proposal.locator(f"#prog-{item_id(billom)}")).to_contain_text("Retenu sur 2021")
+        expect(proposal.locator(f"#prog-{item_id(antoingt)}")).to_contain_text(
+            "Liste complémentaire"
+        )
+        # The committee pins Antoingt and excludes Arconsat: recomputed at once (htmx).
+        row = proposal.locator(f"#prog-{item_id(antoingt)}")
+        row.get_by_role("button", name=re.compile("^Imposer")).first.click()
+        expect(chair.locator(f"#prog-{item_id(antoingt)}")).to_contain_text("Retenu sur 2021")
+        expect(chair.locator(f"#prog-{item_id(antoingt)}")).to_contain_text("imposé")
+        row = chair.locator(f"#prog-{item_id(arconsat)}")
+        row.get_by_role("button", name=re.compile("^Écarter")).click()
+        expect(chair.locator(f"#prog-{item_id(arconsat)}")).to_contain_text("écarté")
+        expect(chair.locator(f"#prog-{item_id(arconsat)}")).to_contain_text("Non retenu")
+        assert_accessible(chair, "proposition modifiée")
+        chair.get_by_role("button", name="Adopter toute la proposition").click()
+        expect(chair.locator(".fr-alert--success")).to_contain_text("Proposition adoptée")
+        # A decision recorded again with too high an amount is refused at its field.
+        first = chair.locator("section", has_text=billom.number).last
         first.get_by_label("Montant retenu (€)").fill("6 000")
-        first.get_by_label("Enveloppe").select_option("2021")
         first.get_by_role("button", name=re.compile("Enregistrer la décision")).click()
-        # Refused at its field, what was typed kept.
-        first = chair.locator("section", has_text=billom.number)
+        first = chair.locator("section", has_text=billom.number).last
         expect(first.locator(".fr-error-text, .fr-message--error")).to_contain_text(
             "dépasse le maximum"
         )
         expect(first.get_by_label("Montant retenu (€)")).to_have_value("6 000")
-        first.get_by_label("Montant retenu (€)").fill("5 000")
-        first.get_by_role("button", name=re.compile("Enregistrer la décision")).click()
-        expect(chair.locator(".fr-alert--success")).to_contain_text("Décision enregistrée")
-        second = chair.locator("section", has_text=arconsat.number)
+        second = chair.locator("section", has_text=arconsat.number).last
         tick(second, "^Refusé$")
         second.get_by_label("Motif").fill("Le projet relève du programme régional déjà financé.")
         second.get_by_role("button", name=re.compile("Enregistrer la décision")).click()
-        expect(chair.locator("#envelopes")).to_contain_text(re.compile(r"143\s500\s€"))
+        expect(chair.locator(".fr-alert--success")).to_contain_text("Décision enregistrée")
         chair.screenshot(path=f"{SHOTS}/committee-open.png", full_page=True)
         tick(chair, "Je clos la séance")
         chair.get_by_role("button", name="Clore la séance").click()
@@ -109,7 +138,12 @@ def test_a_meeting_from_its_convocation_to_its_minutes(committed_db, signed_in):
 
     billom.refresh_from_db()
     arconsat.refresh_from_db()
-    assert (billom.state, arconsat.state) == (State.ACCEPTED, State.REFUSED)
+    antoingt.refresh_from_db()
+    assert (billom.state, arconsat.state, antoingt.state) == (
+        State.ACCEPTED,
+        State.REFUSED,
+        State.ACCEPTED,
+    )
     assert Grant.objects.get(dossier=billom).amount == 5000
 
     # The refused applicant reads the reason on the dossier's page.

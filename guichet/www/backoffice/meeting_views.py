@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.calls.models import Call
+from guichet.committee import programming
 from guichet.committee import services as committee
 from guichet.committee.models import AgendaItem, Meeting, MeetingDocumentKind, MeetingStatus
 from guichet.committee.overview import overview
@@ -176,6 +177,10 @@ def _page(request: HttpRequest, meeting: Meeting, **forms_: Any) -> HttpResponse
         initial={"present": [r.user_id for r in roster]},
         choices=[(r.user_id, _member_label(r)) for r in roster],
     )
+    if meeting.status == MeetingStatus.OPEN:
+        extra_context = _programming_context(meeting, user)
+    else:
+        extra_context = {}
     return render(
         request,
         "backoffice/meeting.html",
@@ -200,9 +205,89 @@ def _page(request: HttpRequest, meeting: Meeting, **forms_: Any) -> HttpResponse
             "attendance_form": attendance_form,
             "undecided": [r["item"] for r in rows if r["decision"] is None],
             "breadcrumb": _crumbs(call, {"title": str(meeting)}),
+            **extra_context,
         },
         status=forms_.get("status", 200),
     )
+
+
+PROGRAMMING_ACTIONS = [("pin", "Imposer"), ("exclude", "Écarter"), ("reset", "Rétablir")]
+
+
+def _programming_context(meeting: Meeting, user: Any) -> dict[str, Any]:
+    from guichet.rules.programming import priority_weight
+
+    return {
+        "programming": programming.programming(meeting),
+        "actions": PROGRAMMING_ACTIONS,
+        "years": [p.year for p in grants.positions(meeting.call)],
+        "weight": priority_weight(meeting.call.rules),
+        "can_decide": can_in_call(user, Do.DECIDE, meeting.call),
+        "change_error": "",
+    }
+
+
+def _programming_fragment(request: HttpRequest, meeting: Meeting, error: str = "") -> HttpResponse:
+    context = {"call": meeting.call, "meeting": meeting,
+               **_programming_context(meeting, request.user)}  # fmt: skip
+    context["change_error"] = error
+    return render(request, "backoffice/_programming.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def item_programming(request: HttpRequest, slug: str, number: int, item_id: int) -> HttpResponse:
+    meeting = _meeting(request, slug, number)
+    item = _item(meeting, item_id)
+    what = request.POST.get("what", "")
+    error = ""
+    try:
+        amount = _parse_amount(request.POST.get("amount", "")) if what == "amount" else None
+        year = _parse_year(request.POST.get("year", "")) if what == "year" else None
+        programming.change(
+            item, request.user, what, amount=amount,  # type: ignore[arg-type]
+            reason=request.POST.get("reason", "")[:500], year=year,
+        )  # fmt: skip
+    except CommitteeError as exc:
+        error = f"{item.dossier.number} : {exc}"
+    meeting.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        return _programming_fragment(request, meeting, error)
+    if error:
+        messages.error(request, error)
+    url = reverse("backoffice:meeting", args=[meeting.call.slug, meeting.number])
+    return redirect(url + "#programming")
+
+
+def _parse_amount(text: str) -> Any:
+    from guichet.rules.money import AmountError, parse_euros
+
+    try:
+        return parse_euros(text) if text.strip() else None
+    except AmountError as exc:
+        raise CommitteeError(str(exc), "amount") from None
+
+
+def _parse_year(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise CommitteeError("Choisissez une année d’enveloppe.", "year")
+    return int(text)
+
+
+@login_required
+@require_POST
+def meeting_adopt(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    meeting = _meeting(request, slug, number)
+    raw = request.POST.getlist("items")
+    ids = [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 12] if raw else None
+    try:
+        decisions = programming.adopt(meeting, request.user, ids)  # type: ignore[arg-type]
+    except CommitteeError as exc:
+        return _refused(request, meeting, exc)
+    return _done(request, meeting, f"Proposition adoptée : {len(decisions)} décision(s) "
+                 "enregistrée(s).", "programming")  # fmt: skip
 
 
 def _member_label(role: Any) -> str:
@@ -317,22 +402,36 @@ def meeting_open(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     )
 
 
+def _item_post(
+    request: HttpRequest,
+    meeting: Meeting,
+    item: AgendaItem,
+    form: Any,
+    key: str,
+    act: Any,
+    done: str,
+) -> HttpResponse:
+    """One member's form on one dossier (a conflict, a vote): shown again at its field when
+    malformed, the service's refusal said above the page, the page back at the dossier."""
+    if not form.is_valid():
+        return _page(request, meeting, **{f"{key}-{item.pk}": form, "status": 400})
+    try:
+        act(form.cleaned_data)
+    except CommitteeError as exc:
+        return _refused(request, meeting, exc)
+    return _done(request, meeting, done, f"item-{item.pk}")
+
+
 @login_required
 @require_POST
 def item_conflict(request: HttpRequest, slug: str, number: int, item_id: int) -> HttpResponse:
     meeting = _meeting(request, slug, number)
     item = _item(meeting, item_id)
-    form = ConflictForm(request.POST, prefix=f"c{item.pk}")
-    if not form.is_valid():
-        return _page(request, meeting, **{f"conflict-{item.pk}": form, "status": 400})
-    try:
-        committee.declare_conflict(item, request.user, form.cleaned_data["reason"])  # type: ignore[arg-type]
-    except CommitteeError as exc:
-        return _refused(request, meeting, exc)
-    return _done(
-        request, meeting,
+    return _item_post(
+        request, meeting, item, ConflictForm(request.POST, prefix=f"c{item.pk}"), "conflict",
+        lambda data: committee.declare_conflict(item, request.user, data["reason"]),  # type: ignore[arg-type]
         f"Conflit d’intérêts déclaré sur le dossier {item.dossier.number} : vous ne prenez pas "
-        "part à sa décision.", f"item-{item.pk}",
+        "part à sa décision.",
     )  # fmt: skip
 
 
@@ -341,15 +440,11 @@ def item_conflict(request: HttpRequest, slug: str, number: int, item_id: int) ->
 def item_vote(request: HttpRequest, slug: str, number: int, item_id: int) -> HttpResponse:
     meeting = _meeting(request, slug, number)
     item = _item(meeting, item_id)
-    form = VoteForm(request.POST, prefix=f"v{item.pk}")
-    if not form.is_valid():
-        return _page(request, meeting, **{f"vote-{item.pk}": form, "status": 400})
-    try:
-        committee.vote(item, request.user, form.cleaned_data["choice"])  # type: ignore[arg-type]
-    except CommitteeError as exc:
-        return _refused(request, meeting, exc)
-    return _done(request, meeting, f"Vote enregistré sur le dossier {item.dossier.number}.",
-                 f"item-{item.pk}")  # fmt: skip
+    return _item_post(
+        request, meeting, item, VoteForm(request.POST, prefix=f"v{item.pk}"), "vote",
+        lambda data: committee.vote(item, request.user, data["choice"]),  # type: ignore[arg-type]
+        f"Vote enregistré sur le dossier {item.dossier.number}.",
+    )  # fmt: skip
 
 
 @login_required

@@ -85,6 +85,16 @@ urlpatterns = [
         name="item-conflict",
     ),
     path(
+        "appels/<slug:slug>/comite/seances/<int:number>/dossiers/<int:item_id>/programmation/",
+        meeting_views.item_programming,
+        name="item-programming",
+    ),
+    path(
+        "appels/<slug:slug>/comite/seances/<int:number>/adoption/",
+        meeting_views.meeting_adopt,
+        name="meeting-adopt",
+    ),
+    path(
         "appels/<slug:slug>/comite/seances/<int:number>/dossiers/<int:item_id>/vote/",
         meeting_views.item_vote,
         name="item-vote",
