@@ -319,6 +319,7 @@ class EventKind(models.TextChoices):
     MEMBER = "member", "Membre ajouté"
     ASSIGNMENT = "assignment", "Affectation"
     REVIEW = "review", "Instruction"
+    DECISION = "decision", "Décision"
 
 
 def actor_label(user: Any) -> str:
