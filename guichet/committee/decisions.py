@@ -150,11 +150,14 @@ def rows(meeting: Meeting) -> list[Row]:
 
 def documents_of(dossier: Dossier) -> list[DecisionDocument]:
     """The dossier's decision documents, the latest first (a later meeting may decide again)."""
-    return list(
+    documents = list(
         DecisionDocument.objects.filter(decision__item__dossier=dossier)
         .select_related("decision__item__meeting", "signed_scan")
         .order_by("-generated_at", "-pk")
     )
+    for document in documents:
+        document.scan = getattr(document, "signed_scan", None)  # type: ignore[attr-defined]
+    return documents
 
 
 # ---------------------------------------------------------------- numbers and QR codes
@@ -679,7 +682,7 @@ def notified_decision(dossier: Dossier) -> DecisionDocument | None:
         DecisionDocument.objects.filter(
             decision__item__dossier=dossier, status=DocumentStatus.NOTIFIED
         )
-        .select_related("decision", "signed_scan")
+        .select_related("decision__item__meeting", "signed_scan")
         .order_by("-notified_at", "-pk")
         .first()
     )
