@@ -119,6 +119,36 @@ def with_query(url: Callable[[World], str], query: str) -> Callable[[World], str
     return lambda w: f"{url(w)}?{query}"
 
 
+def decided(w: World):
+    """A closed meeting of the real call, a retained and a refused dossier, their documents
+    generated and the refusal's scan uploaded (built once per world, on first use)."""
+    meeting = getattr(w, "meeting", None)
+    if meeting is None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from weasyprint import HTML
+
+        from guichet.committee import decisions
+        from tests.committee.decision_factories import billom_and_arconsat, closed_meeting
+        from tests.committee.factories import Committee
+
+        billom, arconsat = billom_and_arconsat()
+        meeting = closed_meeting(Committee(), [billom], [arconsat])
+        made = [decisions.generate(d, w.manager)[0] for d in decisions.issuable(meeting)]
+        blank = HTML(string="<p>Scan</p>").write_pdf()
+        decisions.attach_signed_scan(
+            meeting, w.manager, SimpleUploadedFile("scan.pdf", blank), chosen=made[-1]
+        )
+        w.meeting, w.documents = meeting, made  # type: ignore[attr-defined]
+    return meeting
+
+
+def of_meeting(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[REAL_CALL, decided(w).number])
+
+
+DECISIONS = of_meeting("backoffice:decisions")
+
+
 LIST = with_query(u("backoffice:dossiers"), f"appel={REAL_CALL}")
 LIST_FIELDS = ("appel", "q", "onglet", "session", "arrondissement", "categorie", "type",
                "population", "verdict", "note_min", "note_max", "montant_min", "montant_max",
@@ -230,6 +260,15 @@ TARGETS = [
            lambda w: reverse("backoffice:attachment", args=[w.in_review.uuid,
                              w.in_review.attachments.first().pk]), None, "GET", ("apercu",)),
     Target("backoffice:agents", "manager", of_call("backoffice:agents"), None, "GET"),
+    Target("backoffice:decisions-generate", "manager", of_meeting("backoffice:decisions-generate"),
+           DECISIONS),
+    Target("backoffice:decision-scan", "manager", of_meeting("backoffice:decision-scan"),
+           DECISIONS, extra=("file", "document")),
+    Target("backoffice:decisions-notify", "manager", of_meeting("backoffice:decisions-notify"),
+           DECISIONS),
+    Target("backoffice:decision-notify", "manager",
+           lambda w: reverse("backoffice:decision-notify", args=[REAL_CALL, decided(w).number,
+                             w.documents[-1].uuid]), DECISIONS),
     Target("backoffice:agent-invite", "manager", of_call("backoffice:agent-invite"),
            of_call("backoffice:agent-invite"), extra=("email", "role", "whole", "arrondissements")),
     Target("backoffice:agent-edit", "manager",
@@ -274,6 +313,11 @@ FORMLESS = {
     "applicant:message-attachment": "a file, by its id in the path",
     "applicant:receipt": "a fragment polled by htmx; its only input is the dossier in the path",
     "backoffice:export-download": "a file, by its id in the path",
+    "backoffice:decisions": "shows a closed meeting's decisions (its forms post to their targets)",
+    "backoffice:decisions-progress": "a fragment polled by htmx; its input is the meeting in the path",
+    "backoffice:decision-file": "a file, by its id in the path",
+    "backoffice:decision-signed-file": "a file, by its id in the path",
+    "applicant:decision": "a file, by its id in the path",
     "backoffice:message-attachment": "a file, by its id in the path",
     "backoffice:committee": "lists the call's envelopes and meetings",
     "backoffice:meeting": "shows a meeting (its forms post to their own targets)",

@@ -10,6 +10,8 @@ meeting.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -297,3 +299,187 @@ class ProgrammingChoice(models.Model):
 
     def __str__(self) -> str:
         return f"Choix de programmation pour {self.item}"
+
+
+# ---------------------------------------------------------------- the decisions' documents
+
+
+class DecisionKind(models.TextChoices):
+    AWARD = "award", "Arrêté attributif"
+    REFUSAL = "refusal", "Lettre de refus"
+
+
+# The letters of a document's number: 63-2021-ARR-001, 63-2021-REF-001.
+NUMBER_CODES = {DecisionKind.AWARD: "ARR", DecisionKind.REFUSAL: "REF"}
+
+
+class DecisionCounter(models.Model):
+    """The last number given to a kind of decision document in a call and a year; its row is
+    locked while a document takes the next one."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("année")
+    kind = models.CharField("nature", max_length=20, choices=DecisionKind.choices)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "compteur des décisions"
+        constraints = [
+            models.UniqueConstraint(fields=["call", "year", "kind"], name="decision_counter_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.year} {self.kind} : {self.last}"
+
+
+class DocumentStatus(models.TextChoices):
+    GENERATED = "generated", "Généré, à signer"
+    SIGNED = "signed", "Signé, à notifier"
+    NOTIFIED = "notified", "Notifié"
+
+
+class ScanMatch(models.TextChoices):
+    QR = "qr", "par son code QR"
+    TEXT = "text", "par le numéro lu dans le PDF"
+    HAND = "hand", "choisi à la main"
+
+
+class DecisionDocument(StoredFileMixin):
+    """The arrêté attributif of a retained dossier or the refusal letter of a refused one, as
+    generated (the stored file), numbered per call, year and kind. Then signed (a scan uploaded
+    back, ``signed_scan``) and notified to the dossier's team. One per decision: generating it
+    again returns it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="document")
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("nature", max_length=20, choices=DecisionKind.choices)
+    year = models.PositiveSmallIntegerField("année")
+    sequence = models.PositiveIntegerField("rang dans l’année")
+    number = models.CharField("numéro", max_length=40)
+    status = models.CharField(
+        "état", max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.GENERATED
+    )
+    generated_at = models.DateTimeField("généré le", default=clock.now)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    generated_by_label = models.CharField("généré par", max_length=300)
+    signed_at = models.DateTimeField("scan signé déposé le", null=True, blank=True)
+    notified_at = models.DateTimeField("notifié le", null=True, blank=True)
+    notified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notified_by_label = models.CharField("notifié par", max_length=300, blank=True)
+    notified_to = models.JSONField("notifié à", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "document de décision"
+        verbose_name_plural = "documents de décision"
+        ordering = ["call", "year", "kind", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "number"], name="decision_document_number"),
+            models.UniqueConstraint(
+                fields=["call", "year", "kind", "sequence"], name="decision_document_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in DecisionKind]),
+                name="decision_document_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="generated", signed_at__isnull=True, notified_at__isnull=True)
+                | Q(status="signed", signed_at__isnull=False, notified_at__isnull=True)
+                | Q(status="notified", signed_at__isnull=False, notified_at__isnull=False),
+                name="decision_document_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} n° {self.number}"
+
+    @property
+    def is_award(self) -> bool:
+        return self.kind == DecisionKind.AWARD
+
+    @property
+    def file_name(self) -> str:
+        stem = "arrete" if self.is_award else "lettre-de-refus"
+        return f"{stem}-{self.number}.pdf"
+
+
+class SignedScan(StoredFileMixin):
+    """The signed decision, scanned and uploaded back by the manager: what is notified."""
+
+    document = models.OneToOneField(
+        DecisionDocument, on_delete=models.CASCADE, related_name="signed_scan"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by_label = models.CharField("déposé par", max_length=300)
+    matched_by = models.CharField("rapproché", max_length=10, choices=ScanMatch.choices)
+
+    class Meta:
+        verbose_name = "scan signé"
+        verbose_name_plural = "scans signés"
+
+    def __str__(self) -> str:
+        return f"Scan signé de {self.document}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "En attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminée"
+    FAILED = "failed", "Échec"
+
+
+class GenerationRun(models.Model):
+    """One « Générer les documents » of a closed meeting, done in the background with its
+    progress. A meeting has at most one run queued or running at a time."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="generation_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        "état", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    total = models.PositiveIntegerField("documents à produire", default=0)
+    done = models.PositiveIntegerField("documents produits", default=0)
+    created = models.PositiveIntegerField("documents nouveaux", default=0)
+    error = models.CharField("erreur", max_length=500, blank=True)
+    created_at = models.DateTimeField("demandée le", default=clock.now)
+    started_at = models.DateTimeField("commencée le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "génération des documents"
+        ordering = ["meeting", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=Q(status__in=["queued", "running"]),
+                name="generation_run_one_at_a_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="generation_run_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Génération des documents de la {self.meeting}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == RunStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.done * 100 // self.total)

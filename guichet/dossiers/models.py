@@ -320,6 +320,7 @@ class EventKind(models.TextChoices):
     ASSIGNMENT = "assignment", "Affectation"
     REVIEW = "review", "Instruction"
     COMMITTEE = "committee", "Comité de sélection"
+    DECISION = "decision", "Décision"
 
 
 def actor_label(user: Any) -> str:

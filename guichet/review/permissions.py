@@ -38,6 +38,7 @@ class Do(StrEnum):
     VOTE = "vote"  # declare a conflict of interest, vote in an open meeting
     DECIDE = "decide"  # record the committee's decision on a dossier in an open meeting
     CONVENE = "convene"  # prepare a meeting, its agenda, send the convocation
+    ISSUE = "issue"  # the decisions' documents: generate, upload the signed scans, notify
 
 
 _REVIEW = {
@@ -46,7 +47,7 @@ _REVIEW = {
 }  # fmt: skip
 ALLOWED: dict[Role, frozenset[Do]] = {
     Role.REVIEWER: frozenset(_REVIEW),
-    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS, Do.CONVENE}),
+    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS, Do.CONVENE, Do.ISSUE}),
     Role.COMMITTEE: frozenset({Do.VIEW, Do.VOTE, Do.DECIDE, Do.EXPORT}),
     Role.AUDITOR: frozenset({Do.VIEW, Do.EXPORT}),
 }

@@ -46,6 +46,7 @@ EXPECTED = {
     Do.VOTE:                  ("",     "",     "",     "OX",     "",     "",       ""),
     Do.DECIDE:                ("",     "",     "",     "OX",     "",     "",       ""),
     Do.CONVENE:               ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.ISSUE:                 ("",     "",     "OX",   "",       "",     "",       ""),
 }  # fmt: skip
 
 

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from guichet.committee.decisions import notified_decision
+from guichet.documents.http import content_disposition, file_response
 from guichet.documents.uploads import DocumentField
 from guichet.dossiers import services
 from guichet.dossiers.models import Event, EventKind, PieceKind
@@ -55,6 +57,7 @@ def _page(request: HttpRequest, dossier: Any, **extra: Any) -> dict[str, Any]:
         "correction": dossier.events.filter(action=Action.REQUEST_CORRECTION).last()
         if dossier.state == State.CORRECTION_REQUESTED
         else None,
+        "decision": notified_decision(dossier),
         "can_withdraw": Action.WITHDRAW in actions,
         "can_edit": views._editable(dossier),
         "message_form": extra.pop("message_form", None) or MessageWithFilesForm(),
@@ -67,6 +70,20 @@ def _page(request: HttpRequest, dossier: Any, **extra: Any) -> dict[str, Any]:
 def dossier_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
     dossier, _ = views._dossier(request, uuid)
     return render(request, "applicant/dossier.html", _page(request, dossier))
+
+
+@login_required
+def decision_download(request: HttpRequest, uuid: Any, document: Any) -> HttpResponse:
+    """The signed decision notified to the team (arrêté or refusal letter); 404 before."""
+    dossier, _ = views._dossier(request, uuid)
+    notified = notified_decision(dossier)
+    if notified is None or notified.uuid != document:
+        raise Http404("Document introuvable")
+    inline = request.GET.get("apercu") == "1"
+    response = file_response(notified.signed_scan, inline=inline)
+    # Named for the decision (as the e-mail's attachment), not for the scanner's file.
+    response["Content-Disposition"] = content_disposition(notified.file_name, inline=inline)
+    return response
 
 
 @login_required

@@ -9,6 +9,11 @@ urlpatterns = [
     path("invitations/<str:token>/", follow_views.invitation_accept, name="invitation"),
     path("<uuid:uuid>/", follow_views.dossier_detail, name="dossier"),
     path("<uuid:uuid>/accuse-de-reception/", follow_views.receipt_status, name="receipt"),
+    path(
+        "<uuid:uuid>/decision/<uuid:document>/",
+        follow_views.decision_download,
+        name="decision",
+    ),
     path("<uuid:uuid>/etapes/<slug:step>/", views.step, name="step"),
     path("<uuid:uuid>/partenaires/ajouter/", views.partner_add, name="partner-add"),
     path(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents_views, export_views, list_views, meeting_views, views
+from . import agents_views, decision_views, export_views, list_views, meeting_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -108,5 +108,49 @@ urlpatterns = [
         "appels/<slug:slug>/agents/invitation/<str:token>/",
         agents_views.agent_invitation,
         name="agent-invitation",
+    ),
+]
+
+# The decisions' documents of a closed meeting (decision_views).
+urlpatterns += [
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/",
+        decision_views.decision_list,
+        name="decisions",
+    ),
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/generer/",
+        decision_views.decisions_generate,
+        name="decisions-generate",
+    ),
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/progression/",
+        decision_views.decisions_progress,
+        name="decisions-progress",
+    ),
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/scan-signe/",
+        decision_views.decision_scan,
+        name="decision-scan",
+    ),
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/notifier/",
+        decision_views.decisions_notify,
+        name="decisions-notify",
+    ),
+    path(
+        "appels/<slug:slug>/seances/<int:number>/decisions/<uuid:uuid>/notifier/",
+        decision_views.decision_notify,
+        name="decision-notify",
+    ),
+    path(
+        "appels/<slug:slug>/decisions/<uuid:uuid>/",
+        decision_views.decision_file,
+        name="decision-file",
+    ),
+    path(
+        "appels/<slug:slug>/decisions/<uuid:uuid>/scan-signe/",
+        decision_views.decision_signed_file,
+        name="decision-signed-file",
     ),
 ]

@@ -26,6 +26,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import User
+from guichet.committee.decisions import documents_of as decision_documents
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier, PieceKind
 from guichet.dossiers.workflow import FINAL, Action, Actor, State, TransitionRefused, available
@@ -193,6 +194,7 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
         "can_correct_population": may[Do.CORRECT_POPULATION] and state in POPULATION_CORRECTABLE,
         "can_assign": may[Do.ASSIGN] and state not in FINAL,
         "can_take": may[Do.START_REVIEW] and state not in FINAL and dossier.assignee_id != user.pk,
+        "decision_documents": decision_documents(dossier),
     }
     context["message_form"] = extra.pop("message_form", None) or MessageWithFilesForm()
     context["correction_form"] = extra.pop("correction_form", None) or CorrectionForm()
