@@ -51,6 +51,8 @@ class Committee:
         call = real_call()
         self.manager = reviewer(role="manager", email="gestion@puy-de-dome.gouv.fr")
         self.chair = reviewer(role="committee", email="sp-thiers@puy-de-dome.gouv.fr")
+        # This team's chair takes the chair (one per call) from any earlier one.
+        AgentRole.objects.filter(call=call, chair=True).update(chair=False)
         AgentRole.objects.filter(user=self.chair, call=call).update(chair=True)
         self.member = reviewer(role="committee", email="sp-ambert@puy-de-dome.gouv.fr")
         self.other = reviewer(role="committee", email="sp-issoire@puy-de-dome.gouv.fr")

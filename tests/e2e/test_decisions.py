@@ -19,6 +19,8 @@ from tests.committee.decision_factories import (
 )
 from tests.committee.factories import REAL_CALL, Committee
 
+from .conftest import assert_accessible
+
 
 def test_the_manager_issues_the_decisions_and_the_applicants_read_them(
     committed_db, signed_in, tmp_path
@@ -29,13 +31,14 @@ def test_the_manager_issues_the_decisions_and_the_applicants_read_them(
     m = closed_meeting(team, [billom], [arconsat])
 
     page = signed_in(team.manager)
-    page.goto(f"/instruction/appels/{REAL_CALL}/seances/{m.number}/decisions/")
+    page.goto(f"/instruction/appels/{REAL_CALL}/comite/seances/{m.number}/decisions/")
     expect(page.get_by_role("heading", name="Décisions de la séance n° 1", level=1)).to_be_visible()
     expect(page.locator("#decisions-run")).to_contain_text("2 documents à générer")
     page.get_by_role("button", name="Générer les documents").click()
     expect(page.locator("#decisions-run")).to_contain_text("Génération terminée : 2 documents")
     award = DecisionDocument.objects.get(kind="award")
     expect(page.locator(f"#document-{award.uuid}")).to_contain_text("Généré, à signer")
+    assert_accessible(page, "décisions de la séance")
 
     # The signed scan: recognised by the QR code of its first page.
     scan = tmp_path / "arrete-signe.pdf"
@@ -67,6 +70,7 @@ def test_the_manager_issues_the_decisions_and_the_applicants_read_them(
     with applicant.expect_download() as info:
         applicant.locator("#decision-download").click()
     assert info.value.suggested_filename == f"arrete-{award.number}.pdf"
+    assert_accessible(applicant, "dossier accepté")
 
     refused = signed_in(arconsat.memberships.get(role="owner").user)
     refused.goto(f"/mes-dossiers/{arconsat.uuid}/")

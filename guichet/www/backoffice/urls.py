@@ -114,32 +114,32 @@ urlpatterns = [
 # The decisions' documents of a closed meeting (decision_views).
 urlpatterns += [
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/",
         decision_views.decision_list,
         name="decisions",
     ),
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/generer/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/generer/",
         decision_views.decisions_generate,
         name="decisions-generate",
     ),
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/progression/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/progression/",
         decision_views.decisions_progress,
         name="decisions-progress",
     ),
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/scan-signe/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/scan-signe/",
         decision_views.decision_scan,
         name="decision-scan",
     ),
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/notifier/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/notifier/",
         decision_views.decisions_notify,
         name="decisions-notify",
     ),
     path(
-        "appels/<slug:slug>/seances/<int:number>/decisions/<uuid:uuid>/notifier/",
+        "appels/<slug:slug>/comite/seances/<int:number>/decisions/<uuid:uuid>/notifier/",
         decision_views.decision_notify,
         name="decision-notify",
     ),
