@@ -141,6 +141,25 @@ class ScoringGrid:
 
 
 @dataclass(frozen=True)
+class PrioritySmall:
+    """Rule PRIORITY-SIZE as the committee's programming applies it: the value of a dossier carried
+    by a collectivité of one of ``kinds`` with fewer than ``population_below`` inhabitants is its
+    weighted score multiplied by ``weight``."""
+
+    weight: Decimal
+    population_below: int
+    kinds: frozenset[ApplicantKind]
+    rule: str = "PRIORITY-SIZE"
+
+
+@dataclass(frozen=True)
+class ProgrammingRules:
+    """What the committee's programming assistant takes from the call."""
+
+    priority_small: PrioritySmall | None = None
+
+
+@dataclass(frozen=True)
 class CallRules:
     slug: str
     title: str
@@ -171,6 +190,7 @@ class CallRules:
     apply_url: str = ""
     is_demo: bool = False
     settings: Mapping[str, Any] = field(default_factory=dict)
+    programming: ProgrammingRules | None = None
 
     def rule(self, rule_id: str) -> RuleText:
         return self.rules[rule_id]
@@ -377,6 +397,59 @@ def _scoring(value: Any, path: str) -> ScoringGrid:
     return ScoringGrid(scale_min=lo, scale_max=hi, criteria=tuple(criteria))
 
 
+def _ratio(value: Any, path: str, *, maximum: Decimal) -> Decimal:
+    """A positive number such as a weight (« 1.5 »): an integer, a text or a YAML decimal, read as
+    written (a YAML decimal is read back from its shortest text, so 1.5 is exactly 1.5)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise DefinitionError(path, "doit être un nombre (ex. 1.5).")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise DefinitionError(path, f"« {value} » n'est pas un nombre (ex. 1.5).") from None
+    if not text.isascii() or not number.is_finite():
+        raise DefinitionError(path, f"« {value} » n'est pas un nombre (ex. 1.5).")
+    if number <= 0:
+        raise DefinitionError(path, "doit être supérieur à zéro.")
+    if number > maximum:
+        raise DefinitionError(path, f"doit être au plus {maximum}.")
+    return number
+
+
+_PROGRAMMING_KEYS = frozenset({"priority_small"})
+_PRIORITY_SMALL_KEYS = frozenset({"weight", "population_below", "kinds"})
+
+
+def _only(m: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+    unknown = sorted(str(k) for k in m if k not in allowed)
+    if unknown:
+        raise DefinitionError(
+            _at(path, unknown[0]), f"clé inconnue (attendues : {', '.join(sorted(allowed))})."
+        )
+
+
+def _programming(value: Any, path: str, rules: Mapping[str, RuleText]) -> ProgrammingRules:
+    m = _mapping(value, path)
+    _only(m, _PROGRAMMING_KEYS, path)
+    small = m.get("priority_small")
+    if small is None:
+        return ProgrammingRules()
+    at = _at(path, "priority_small")
+    s = _mapping(small, at)
+    _only(s, _PRIORITY_SMALL_KEYS, at)
+    if "PRIORITY-SIZE" not in rules:
+        raise DefinitionError(at, "citation manquante pour PRIORITY-SIZE (rules.PRIORITY-SIZE).")
+    return ProgrammingRules(
+        priority_small=PrioritySmall(
+            weight=_ratio(_required(s, "weight", at), _at(at, "weight"), maximum=Decimal(100)),
+            population_below=_int(
+                _required(s, "population_below", at), _at(at, "population_below"), minimum=1
+            ),
+            kinds=_kinds(_required(s, "kinds", at), _at(at, "kinds")),
+        )
+    )
+
+
 def _rules(value: Any, path: str) -> dict[str, RuleText]:
     m = _mapping(value, path)
     texts = {}
@@ -498,4 +571,7 @@ def parse_call_rules(data: Any) -> CallRules:
         apply_url=str(root.get("apply_url") or ""),
         is_demo=bool(root.get("demo", False)),
         settings=dict(_mapping(settings, "settings")),
+        programming=None
+        if root.get("programming") is None
+        else _programming(root["programming"], "programming", rules),
     )
