@@ -1,4 +1,4 @@
-"""`guichet`: the command line. Contract (kept stable, other tools call it):
+"""`guichet`: the command line. Contracts (kept stable, other tools call them):
 
     guichet simulate --applicant KIND:CODE --cost EUROS [--category 1|2|3]
                      [--submitted-at ISO-8601] [--engaged-on YYYY-MM-DD]
@@ -11,6 +11,21 @@
 
 Exit 0 for any verdict, 2 with a French message on stderr for malformed input, 1 when the
 application itself is not ready (database not set up).
+
+    guichet program --instance FILE.json --json [--no-explain] [--time-limit SECONDS]
+                    [--waiting-list N]
+
+The committee's programming (``guichet.rules.programming``), without the database. The instance:
+``{"envelopes": {"2021": 148500, "2022": 148500}, "priority_small": 1.5, "dossiers": [{"id":
+"D001", "amount": 5000, "score": 12.5, "small": true, "arrondissement": "631"}, …], "pinned":
+["D003"], "excluded": ["D007"]}`` (``pinned``, ``excluded``, ``priority_small`` (1) optional; a
+dossier may also give ``years`` (the envelope years it may go to) and ``label`` (its name in the
+explanations); any other key is an error). ``--instance -`` reads it from stdin. The answer starts
+with ``{"objective": number, "optimal": bool, "selected": [{"id": str, "year": int}], "left":
+{"2021": number, …}}``, then the greedy comparison, the explanations and the waiting list
+(``programming.proposal_as_json``). Exit 0 with a proposal, 2 with a French message on stderr for
+an unreadable file, bad JSON or a malformed instance (unknown keys, negative amounts, duplicate
+ids, pinned dossiers that cannot fit…).
 """
 
 from __future__ import annotations
@@ -68,7 +83,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--call", required=True, metavar="SLUG", help="appel à projets")
     env.add_argument("--json", action="store_true", help="sortie JSON (une liste)")
+    prog = sub.add_parser(
+        "program",
+        help="Programmation optimale d'un comité de sélection.",
+        description=(
+            "Propose les dossiers à retenir et l'année de leur enveloppe, en maximisant la valeur "
+            "totale de priorité dans ce qui reste de chaque enveloppe."
+        ),
+    )
+    prog.add_argument(
+        "--instance", required=True, metavar="FICHIER.json", help="la demande (« - » : stdin)"
+    )
+    prog.add_argument("--json", action="store_true", help="sortie JSON (un objet)")
+    prog.add_argument(
+        "--no-explain", action="store_true", help="sans les explications des dossiers écartés"
+    )
+    prog.add_argument(
+        "--time-limit", type=_positive_seconds, default=None, metavar="SECONDES",
+        help="temps de calcul maximal par résolution",
+    )  # fmt: skip
+    prog.add_argument(
+        "--waiting-list",
+        type=_count,
+        default=10,
+        metavar="N",
+        help="longueur de la liste d'attente",
+    )
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value <= 3600):
+        raise argparse.ArgumentTypeError(f"« {text} » : un nombre de secondes entre 0 et 3600.")
+    return value
+
+
+def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 10_000:
+        raise argparse.ArgumentTypeError(f"« {text} » : un nombre entier de 0 à 10 000.")
+    return int(text)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -154,8 +211,103 @@ def _human(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _read_instance(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    with open(source, encoding="utf-8") as f:
+        return f.read()
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise ValueError(f"clé en double dans un objet : {', '.join(dupes)}")
+    return dict(pairs)
+
+
+def _non_finite(name: str) -> object:
+    raise ValueError(f"nombre non fini ({name}) : un nombre s'écrit en chiffres")
+
+
+def program_command(args: argparse.Namespace) -> int:
+    from decimal import Decimal
+
+    from guichet.rules import programming
+
+    try:
+        text = _read_instance(args.instance)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "encodage illisible"
+        return _fail(f"--instance : fichier illisible ({reason}).")
+    try:
+        data = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_non_finite,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+    except json.JSONDecodeError as exc:
+        return _fail(f"--instance : JSON invalide, ligne {exc.lineno}, colonne {exc.colno}.")
+    except (ValueError, RecursionError) as exc:
+        return _fail(f"--instance : JSON invalide : {exc}.")
+    limits = {} if args.time_limit is None else {"time_limit": args.time_limit}
+    try:
+        proposal = programming.solve(
+            programming.parse_instance(data),
+            explain=not args.no_explain,
+            waiting_list=args.waiting_list,
+            **limits,
+        )
+    except programming.InstanceError as exc:
+        return _fail(str(exc))
+    result = programming.proposal_as_json(proposal)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(_human_program(proposal))
+    return 0
+
+
+def _human_program(proposal: object) -> str:
+    from guichet.rules.money import format_euros
+    from guichet.rules.programming import Proposal, format_value
+
+    assert isinstance(proposal, Proposal)
+    proof = "optimale (prouvé)" if proposal.optimal else "non prouvée optimale"
+    retained = len(proposal.selected)
+    lines = [
+        f"Programmation {proof} : valeur totale {format_value(proposal.objective)}, "
+        f"{retained} dossier{'s' if retained > 1 else ''} retenu{'s' if retained > 1 else ''}.",
+    ]
+    for year, left in sorted(proposal.left.items()):
+        chosen = [r for r in proposal.selected if r.year == year]
+        count = f"{len(chosen)} dossier{'s' if len(chosen) > 1 else ''}"
+        lines.append(f"  {year} : {count}, reste {format_euros(left)}")
+        lines += [
+            f"    {r.id} — {format_euros(r.amount)} (valeur {format_value(r.value)})"
+            for r in chosen
+        ]
+    lines.append(
+        f"Classement par note (glouton) : {format_value(proposal.greedy.objective)}, soit "
+        f"{format_value(proposal.gain_over_greedy)} de moins que la proposition."
+    )
+    if proposal.reasons:
+        lines.append("Dossiers écartés malgré une valeur plus haute qu'un dossier retenu :")
+        lines += [f"  {r.id} : {r.text}" for r in proposal.reasons]
+    if proposal.waiting_list:
+        lines.append("Liste d'attente :")
+        lines += [
+            f"  {w.rank}. {w.id} — {format_euros(w.amount)} (valeur {format_value(w.value)})"
+            for w in proposal.waiting_list
+        ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "program":  # pure rules: no Django, no database
+        return program_command(args)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     import django
 

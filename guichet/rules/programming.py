@@ -139,8 +139,11 @@ class Reason:
 
     ``kind``: ``excluded`` (by the committee), ``no_room`` (fits no envelope, with the pins),
     ``displaces`` (retaining it costs more than it brings), ``tie`` (it could replace retained
-    dossiers at equal total). ``displaced``/``added``: the ids that leave and join the best
-    programming that retains it; ``value_lost``: how much lower that programming is."""
+    dossiers at equal total), ``better`` (retaining it does better: only when the proposal is not
+    proven optimal), ``unexplained`` (the time given to the explanations ran out).
+    ``displaced``/``added``: the ids that leave and join the best programming that retains it;
+    ``value_lost``: how much lower that programming is; ``proven``: that programming is proven
+    the best one retaining it."""
 
     id: str
     value: Fraction
@@ -155,14 +158,14 @@ class Reason:
 
 @dataclass(frozen=True)
 class WaitingEntry:
-    """A dossier of the waiting list: its rank, the amount it would receive, and the years where
-    it would fit in what the proposal leaves."""
+    """A dossier of the waiting list: its rank, the amount it would receive, and the years it may
+    be charged to (those it may go to whose remainder, before the programming, can hold it)."""
 
     rank: int
     id: str
     value: Fraction
     amount: Decimal
-    fits_in: tuple[int, ...]
+    years: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,8 @@ def _ratio(value: Any, path: str, what: str) -> tuple[int, int]:
             raise InstanceError(path, f"{what} doit être un nombre fini.")
         if abs(value) >= TOO_HIGH:
             raise InstanceError(path, f"{what} est trop élevé.")
-        return cast(tuple[int, int], value.as_integer_ratio())
+        num, den = value.as_integer_ratio()
+        return num, den
     if kind is int:
         if abs(value) >= TOO_HIGH:
             raise InstanceError(path, f"{what} est trop élevé.")
@@ -245,7 +249,8 @@ def _ratio(value: Any, path: str, what: str) -> tuple[int, int]:
         raise InstanceError(path, f"{what} doit être un nombre fini.")
     if abs(value) >= TOO_HIGH:
         raise InstanceError(path, f"{what} est trop élevé.")
-    return value.as_integer_ratio()
+    num, den = value.as_integer_ratio()
+    return int(num), int(den)
 
 
 def _exact(value: Any, path: str, what: str) -> Fraction:
@@ -795,7 +800,7 @@ def _new_highs() -> Any:
     before any option can silence it (and the command line's stdout is JSON)."""
     import highspy
 
-    h = highspy._Highs()
+    h = cast(Any, highspy)._Highs()  # exported by highspy, absent from its type stubs
     h.setOptionValue("output_flag", False)
     return h
 
@@ -944,7 +949,9 @@ def _solve_problem(p: _Problem, pinned: frozenset[int], deadline: float) -> _Out
     incumbent: dict[int, int] | None = None
     if pin_assign is not None:
         incumbent = _greedy_fill(order, pin_assign, u, p.masks, caps)
-    best = pin_value + sum(values[i] for i in incumbent if i not in pinned) if incumbent else -1
+    best = -1  # the incumbent's value (none: -1, below any programming's)
+    if incumbent is not None:
+        best = pin_value + sum(values[i] for i in incumbent if i not in pinned)
     filled, num, den = 0, 0, 1  # λ = num / den, the value per step of the break item
     for i in order:
         if filled + u[i] > room:
@@ -1007,7 +1014,7 @@ def format_value(value: Fraction) -> str:
     whole, _, decimals = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
     digits = whole.lstrip("-")
-    groups = []
+    groups: list[str] = []
     while digits:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]
@@ -1069,6 +1076,24 @@ def _greedy(p: _Problem, instance: Instance, pinned_years: Mapping[int, int]) ->
     )
 
 
+def _earliest_years(p: _Problem, assign: Mapping[int, int]) -> dict[int, int]:
+    """The same dossiers, each moved to the earliest year where it fits once those ranked before
+    it are placed: the current year's envelope is spent first (the proposal's value is unchanged,
+    and the same dossiers give the same years)."""
+    left = list(p.caps)
+    for i, y in assign.items():
+        left[y] -= p.weights[i]
+    moved = dict(assign)
+    for i in _by_rank(p, assign):
+        for y in range(moved[i]):
+            if p.masks[i] >> y & 1 and p.weights[i] <= left[y]:
+                left[y] -= p.weights[i]
+                left[moved[i]] += p.weights[i]
+                moved[i] = y
+                break
+    return moved
+
+
 def _euros_by_year(p: _Problem, left: Mapping[int, Decimal], years: Iterable[int]) -> str:
     parts = [f"{format_euros(left[p.years[y]])} en {p.years[y]}" for y in years]
     return _names(parts)
@@ -1078,13 +1103,15 @@ def _explain(
     p: _Problem, instance: Instance, outcome: _Outcome, time_limit: float
 ) -> tuple[Reason, ...]:
     selected = outcome.assign
-    if not selected:
+    chosen = [p.values[i] for i in selected if i not in p.pinned]
+    if not chosen:  # only what the committee imposed: no ranking of the solver's to explain
         return ()
-    lowest = min(p.values[i] for i in selected)
+    lowest = min(chosen)
     total = outcome.value(p)
     left = _left(p, {})
     names = [d.name for d in instance.dossiers]
     reasons = []
+    budget_end = time.monotonic() + time_limit  # all the explanations share one solve's time
     for i in p.ranked:
         if i in selected or p.values[i] <= lowest:
             continue
@@ -1106,9 +1133,17 @@ def _explain(
             )
             reasons.append(Reason(d.id, value, "no_room", text))
             continue
+        if time.monotonic() >= budget_end:
+            text = "Non expliqué : le temps de calcul imparti aux explications est épuisé."
+            reasons.append(Reason(d.id, value, "unexplained", text, proven=False))
+            continue
         try:
-            other = _solve_problem(p, p.pinned | {i}, time.monotonic() + time_limit)
-        except (_Infeasible, TimeoutError):
+            other = _solve_problem(p, p.pinned | {i}, budget_end)
+        except TimeoutError:
+            text = "Non expliqué : le temps de calcul imparti aux explications est épuisé."
+            reasons.append(Reason(d.id, value, "unexplained", text, proven=False))
+            continue
+        except _Infeasible:
             pins = sorted(p.pinned)
             after_pins = _left(p, {j: selected[j] for j in pins if j in selected})
             text = (
@@ -1145,9 +1180,10 @@ def _explain(
                 if added
                 else ""
             )
+            worth = "la valeur cumulée" if len(out) > 1 else "la valeur"
             text = (
-                f"Le retenir imposerait d'écarter {_names([names[j] for j in out])}, dont la "
-                f"valeur cumulée ({format_value(out_value)}) est plus haute que la sienne "
+                f"Le retenir imposerait d'écarter {_names([names[j] for j in out])}, dont "
+                f"{worth} ({format_value(out_value)}) est plus haute que la sienne "
                 f"({format_value(value)}){also} : la meilleure programmation qui le retient vaut "
                 f"{format_value(with_it * p.unit)}, soit {format_value(lost)} de moins{proof}."
             )
@@ -1171,8 +1207,9 @@ def _explain(
 def _waiting_list(
     p: _Problem, instance: Instance, assign: Mapping[int, int], size: int
 ) -> tuple[WaitingEntry, ...]:
-    left = _left(p, assign)
-    ranked = []
+    """The next best dossiers left out, by value (an optimal proposal leaves none that would still
+    fit: each would enter when retained ones leave or are reduced)."""
+    ranked: list[int] = []
     for i in p.ranked:
         if len(ranked) >= size or p.values[i] == 0:
             break
@@ -1184,11 +1221,7 @@ def _waiting_list(
             id=p.ids[i],
             value=p.values[i] * p.unit,
             amount=instance.dossiers[i].amount,
-            fits_in=tuple(
-                year
-                for y, year in enumerate(p.years)
-                if p.masks[i] >> y & 1 and Decimal(p.weights[i]) / 100 <= left[year]
-            ),
+            years=tuple(year for y, year in enumerate(p.years) if p.fit[i] >> y & 1),
         )
         for rank, i in enumerate(ranked, start=1)
     )
@@ -1216,6 +1249,7 @@ def solve(
             "aucune programmation retenant tous les dossiers imposés n'a été trouvée dans le "
             "temps imparti.",
         ) from None
+    outcome.assign = _earliest_years(p, outcome.assign)
     pinned_years = {i: y for i, y in outcome.assign.items() if i in p.pinned}
     greedy = _greedy(p, instance, pinned_years)
     objective = outcome.value(p) * p.unit
@@ -1304,7 +1338,7 @@ def proposal_as_json(proposal: Proposal) -> dict[str, Any]:
                 "id": w.id,
                 "value": _number(w.value),
                 "amount": _number(w.amount),
-                "fits_in": list(w.fits_in),
+                "years": list(w.years),
             }
             for w in proposal.waiting_list
         ],
@@ -1317,7 +1351,8 @@ def proposal_as_json(proposal: Proposal) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PlainResult:
-    objective: float
+    objective: float  # the best programming found (nan when none)
+    bound: float  # HiGHS's dual bound: no programming is worth more
     optimal: bool
     selected: tuple[tuple[str, int], ...]
     seconds: float
@@ -1380,6 +1415,7 @@ def plain_milp(instance: Instance, *, time_limit: float = 600.0) -> PlainResult:
         objective = float(h.getInfo().objective_function_value)
     return PlainResult(
         objective=objective,
+        bound=float(h.getInfo().mip_dual_bound),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         selected=selected,
         seconds=time.perf_counter() - started,

@@ -335,3 +335,122 @@ def test_the_texts_a_shifted_file_writes_are_its_own(calls_dir):
     assert r.summary.startswith("Copie de l'appel de 2021.")
     assert r.rules["DEADLINE"].quote == "Dépôt jusqu'au 30 juin 2021."
     assert "2026" in r.rules["SESSIONS"].quote  # inherited, so moved
+
+
+# --- the programming's priority to small and medium collectivités (PRIORITY-SIZE) ---------------
+
+
+def test_every_call_has_its_priority_to_small_collectivities():
+    from guichet.rules.applicant import ApplicantKind
+
+    for call in load_all_calls(today=TODAY):
+        rule = call.rules.programming.priority_small
+        assert rule.weight == Decimal("1.5"), call.rules.slug
+        assert rule.population_below == 20000
+        assert rule.kinds == {ApplicantKind.COMMUNE, ApplicantKind.EPCI}
+        assert "petites et moyennes collectivités" in call.rules.rule("PRIORITY-SIZE").quote
+
+
+def test_a_call_without_programming_gives_no_priority(calls_dir):
+    from guichet.rules.programming import is_small, priority_weight
+
+    path = calls_dir / f"{PDD}.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("programming:\n")
+    end = text.index("settings:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    rules = load_call_file(path, today=TODAY).rules
+    assert rules.programming is None
+    assert priority_weight(rules) == 1
+    assert not is_small(rules, "commune", 100)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "words", "anchor"),
+    [
+        (
+            "    weight: 1.5\n",
+            "    weight: -1\n",
+            "programming.priority_small.weight",
+            "supérieur à zéro",
+            "weight: -1",
+        ),
+        (
+            "    weight: 1.5\n",
+            "    weight: .nan\n",
+            "programming.priority_small.weight",
+            "n'est pas un nombre",
+            "weight: .nan",
+        ),
+        (
+            "    weight: 1.5\n",
+            "    weight: beaucoup\n",
+            "programming.priority_small.weight",
+            "n'est pas un nombre",
+            "weight: beaucoup",
+        ),
+        (
+            "    weight: 1.5\n",
+            "    weight: 1000\n",
+            "programming.priority_small.weight",
+            "au plus 100",
+            "weight: 1000",
+        ),
+        (
+            "    population_below: 20000\n",
+            "    population_below: vingt mille\n",
+            "programming.priority_small.population_below",
+            "nombre entier",
+            "population_below: vingt mille",
+        ),
+        (
+            "    population_below: 20000\n    kinds: [commune, epci]\n",
+            "    population_below: 20000\n    kinds: [commune, association]\n",
+            "programming.priority_small.kinds[1]",
+            "association",
+            "kinds: [commune, association]",
+        ),
+        (
+            "    population_below: 20000\n    kinds: [commune, epci]\n",
+            "    population_below: 20000\n",
+            "programming.priority_small.kinds",
+            "champ obligatoire manquant",
+            "  priority_small:",
+        ),
+        (
+            "  priority_small:\n",
+            "  priority_small:\n    bonus: 2\n",
+            "programming.priority_small.bonus",
+            "clé inconnue",
+            "bonus: 2",
+        ),
+        (
+            "  priority_small:\n",
+            "  priority_large: {}\n  priority_small:\n",
+            "programming.priority_large",
+            "clé inconnue",
+            "priority_large",
+        ),
+    ],
+)
+def test_a_wrong_priority_is_refused_with_its_field(calls_dir, old, new, field, words, anchor):
+    path = calls_dir / f"{PDD}.yaml"
+    rewrite(path, old, new)
+    with pytest.raises(CallDefinitionError) as caught:
+        load_call_file(path, today=TODAY)
+    error = caught.value
+    assert error.field == field
+    assert words in error.message
+    assert error.line == line_of(path, anchor)
+
+
+def test_the_priority_needs_its_quote(calls_dir):
+    path = calls_dir / f"{PDD}.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  PRIORITY-SIZE:")
+    end = text.index("  PRIORITY-IMPACT:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(CallDefinitionError) as caught:
+        load_call_file(path, today=TODAY)
+    assert caught.value.field == "programming.priority_small"
+    assert "PRIORITY-SIZE" in caught.value.message
