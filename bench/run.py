@@ -18,7 +18,10 @@
   PostgreSQL cannot be reached. Every phase is bounded in requests and in time
   (``BENCH_PHASE_SECONDS``); only 127.0.0.1 is requested.
 
-Options: ``--only rules,pages,backoffice`` (default: all), ``--regenerate`` (or
+- programming: the committee's solver on synthetic départements beside a plain MILP
+  (``bench/programming.py``).
+
+Options: ``--only rules,pages,backoffice,programming`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
 (public pages, 300), ``BENCH_BACKOFFICE_REQUESTS`` (200), ``BENCH_DOSSIERS`` (100 000),
 ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/guichet_bench).
@@ -642,7 +645,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description="Mesures de vitesse (bench/results.json).")
-    parser.add_argument("--only", default="rules,pages,backoffice", help="parties à mesurer")
+    parser.add_argument(
+        "--only", default="rules,pages,backoffice,programming", help="parties à mesurer"
+    )
     parser.add_argument(
         "--regenerate",
         action="store_true",
@@ -685,6 +690,10 @@ def main(argv: list[str] | None = None) -> int:
             # `make bench` still finishes and says why this part has no figures.
             print(f"\nBack-office : mesure interrompue : {exc}", file=sys.stderr)
             results["backoffice"] = {"skipped": f"mesure interrompue : {exc}"}
+    if "programming" in parts:
+        from bench.programming import bench_programming, print_programming
+
+        results["programming"] = bench_programming()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update(results)
     RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
@@ -700,6 +709,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "backoffice" in results:
         print_backoffice(results["backoffice"])
+    if "programming" in results:
+        print_programming(results["programming"])
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
     return 0
 
