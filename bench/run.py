@@ -21,7 +21,10 @@
 - the envelope race (``bench/envelope_race.py``): 10 000 commitment attempts from 16
   connections at once on PostgreSQL, ``envelope_race`` in ``results.json``.
 
-Options: ``--only rules,pages,backoffice,envelope`` (default: all), ``--regenerate`` (or
+- programming: the committee's solver on synthetic départements beside a plain MILP
+  (``bench/programming.py``).
+
+Options: ``--only rules,pages,backoffice,envelope,programming`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
 (public pages, 300), ``BENCH_BACKOFFICE_REQUESTS`` (200), ``BENCH_DOSSIERS`` (100 000),
 ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/guichet_bench).
@@ -662,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description="Mesures de vitesse (bench/results.json).")
     parser.add_argument(
-        "--only", default="rules,pages,backoffice,envelope", help="parties à mesurer"
+        "--only", default="rules,pages,backoffice,envelope,programming", help="parties à mesurer"
     )
     parser.add_argument(
         "--regenerate",
@@ -712,6 +715,10 @@ def main(argv: list[str] | None = None) -> int:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             print(f"\nCourse à l’enveloppe : mesure interrompue : {exc}", file=sys.stderr)
             results["envelope_race"] = {"skipped": f"mesure interrompue : {exc}"}
+    if "programming" in parts:
+        from bench.programming import bench_programming, print_programming
+
+        results["programming"] = bench_programming()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update(results)
     RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
@@ -739,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{race['committed_total']:,.2f} of {race['envelope']:,.2f} €, overcommitted "
                 f"{race['overcommitted']} (must be 0), ledger agrees: {race['ledger_agrees']}"
             )
+    if "programming" in results:
+        print_programming(results["programming"])
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -4,8 +4,9 @@ Given what remains of each year's envelope and the dossiers before the committee
 a ``Proposal``: the dossiers to retain and the year each is charged to, maximising the total
 priority value, with a proof that no other choice does better (``optimal``), what is left in each
 year, and what the committee's page shows beside it: why each dossier left out that is worth more
-than a retained one is left out (in French), the waiting list, and the greedy ranking (« by score
-until the money runs out », what other tools do) with what the optimum gains over it.
+than a retained one (pinned ones aside) is left out, in French, computed by solving again with it
+pinned; the waiting list; and the greedy ranking (« by score until the money runs out », what
+other tools do) with what the optimum gains over it.
 
 **The problem.** Dossier *i* asks ``amount`` (euros and cents) and is worth ``value = score ×
 priority_small`` when it is carried by a small or medium collectivité (rule PRIORITY-SIZE), else
@@ -20,7 +21,7 @@ decimals as written). Values are brought to integers over one common denominator
 comparison, bound and total below is integer arithmetic: no tolerance can make a proof wrong. The
 objective is returned as a ``Fraction``.
 
-**How it is solved.** Four steps, each exact:
+**How it is solved.** Four steps, the first three exact in integers:
 
 1. *The merged knapsack.* Put the years' remainders together into one knapsack (each year's
    remainder first rounded down to a multiple of the greatest common divisor of the amounts: a
@@ -29,30 +30,33 @@ objective is returned as a ``Fraction``.
    - *by amount classes*: with a few distinct amounts (the call's flat amounts 5 000, 10 000 and
      20 000 €), dossiers of the same amount are interchangeable but for their value, so taking
      *k* of a class means taking its *k* best (dominance). A DP over the remaining steps of the
-     common divisor chooses how many of each class: 3 classes × 59 steps for the Puy-de-Dôme call.
+     common divisor chooses how many of each class: 3 classes and 58 steps of 5 000 € (29 per
+     year) for the Puy-de-Dôme call.
    - *over a reduced core, by value*: with arbitrary amounts (modulated, cents), the linear
      relaxation's dual price λ gives every dossier a reduced value ``value − λ × amount``; with a
      feasible programming found by a greedy pass (value ``L``), a dossier whose inclusion (or
      exclusion) drops the Lagrangian bound to ``L`` or below is fixed out (or in): no programming
-     better than ``L`` can do otherwise. What remains (the core: about 150 of 1 000 dossiers) goes
-     to a DP of the least money needed for each total value.
+     better than ``L`` can do otherwise. What remains (the core: about a hundred of 1 000
+     dossiers) goes to a DP of the least money needed for each total value.
 2. *Splitting it into years.* The merged optimum is charged to the years: a dossier allowed on one
    year only goes there, and the others are split so that each year's total fits, by a greedy
-   pass and, with two years, an exact subset-sum over the cents (a bit set: one Python integer).
-   When it splits, it is a real programming reaching the upper bound: proven optimal.
+   pass and, with two years, an exact subset-sum over the cents (a bit set: one Python integer);
+   with three or more, the first year is filled exactly and the rest split the same way. When it
+   splits, it is a real programming reaching the upper bound: proven optimal.
 3. *Otherwise, an exact DP over the years*: the amount-class DP with one dimension per year, when
    the years' remainders in steps are small enough (flat amounts).
 4. *Otherwise, HiGHS* (``highspy``) on the reduced core only (fixed dossiers removed or forced in),
    with integer objective coefficients. Its answer is checked exactly (every year's total in
-   cents) and ``optimal`` is HiGHS's proof, given its tolerances (integral objective, values below
-   2**53, which every realistic instance is far from: otherwise ``optimal`` is false). A time limit
-   stops it: the best programming found is returned with ``optimal`` false.
+   cents) and ``optimal`` is HiGHS's proof, given its tolerances (integral objective; the values'
+   total must stay below 2**53, far above any real instance, else ``optimal`` is false). A time
+   limit stops it: the best programming found is returned with ``optimal`` false.
 
 **Ties.** Several programmings may have the same total value. The one returned is the same for
 the same input (no randomness), but which one is not otherwise specified; an explanation says so
 when a dossier left out could replace retained ones at equal total (« À valeur égale »). Within an
 amount class, dossiers of equal value are taken in their input order. A dossier of value 0 is
-never proposed unless pinned: it adds nothing.
+never proposed unless pinned: it adds nothing. Each retained dossier is finally moved to the
+earliest year where it fits (the current year's envelope is spent first; the value is unchanged).
 
 **Greedy.** Dossiers ranked by value (ties: the smaller amount, then input order), walked down,
 each charged to the first year (in year order) where it fits, skipped when it fits nowhere; pinned
@@ -177,6 +181,13 @@ class GreedyResult:
 
 @dataclass(frozen=True)
 class Proposal:
+    """The committee's proposal. ``selected`` in the input's order; ``left``: what remains of each
+    year once they are charged. ``method`` says what settled it: ``classes`` (merged knapsack by
+    amount classes, split into years), ``core`` (merged knapsack over the reduced core, split),
+    ``bound`` (the greedy programming met the upper bound), ``classes-years`` (DP over the years),
+    ``highs`` (MILP on the core), ``greedy`` (HiGHS ran out of time: the greedy programming, not
+    proven), ``trivial`` (nothing to choose)."""
+
     objective: Fraction
     optimal: bool
     selected: tuple[Retained, ...]
@@ -1159,7 +1170,10 @@ def _explain(
         lost = (total - with_it) * p.unit
         out_value = sum((p.values[j] for j in out), 0) * p.unit
         added_value = sum((p.values[j] for j in added), 0) * p.unit
-        proof = "" if other.optimal else " (calcul interrompu avant la preuve : au moins)"
+        # Not proven: a better programming retaining it may exist, so the loss is at most this.
+        at_most = "" if other.optimal else "au plus "
+        proof = "" if other.optimal else " (calcul interrompu avant la preuve)"
+        found = "" if other.optimal else "trouvée "
         if with_it > total:  # only when the proposal is not proven optimal
             text = (
                 f"Le retenir donnerait une meilleure programmation "
@@ -1184,8 +1198,10 @@ def _explain(
             text = (
                 f"Le retenir imposerait d'écarter {_names([names[j] for j in out])}, dont "
                 f"{worth} ({format_value(out_value)}) est plus haute que la sienne "
-                f"({format_value(value)}){also} : la meilleure programmation qui le retient vaut "
-                f"{format_value(with_it * p.unit)}, soit {format_value(lost)} de moins{proof}."
+                f"({format_value(value)}){also} : la meilleure programmation {found}qui le "
+                f"retient vaut "
+                f"{format_value(with_it * p.unit)}, soit {at_most}{format_value(lost)} de moins"
+                f"{proof}."
             )
             kind = "displaces"
         reasons.append(

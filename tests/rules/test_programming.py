@@ -861,3 +861,41 @@ def test_parse_instance_refuses_with_the_field(data, path, words):
         P.parse_instance(data)
     assert caught.value.path == path
     assert words in caught.value.message
+
+
+def test_an_unproven_solve_is_said_so_in_its_reason():
+    original = P._solve_problem
+
+    def unproven(p, pinned, deadline):
+        outcome = original(p, pinned, deadline)
+        return P._Outcome(outcome.assign, len(pinned) == 0, outcome.method)  # re-solves unproven
+
+    with patch.object(P, "_solve_problem", unproven):
+        proposal = solve(committee())
+    assert proposal.optimal
+    a = next(r for r in proposal.reasons if r.id == "A")
+    assert not a.proven
+    assert a.text.endswith(
+        "la meilleure programmation trouvée qui le retient vaut 22, soit au plus 4,5 de moins "
+        "(calcul interrompu avant la preuve)."
+    )
+
+
+def test_a_proposal_that_is_not_proven_may_be_bettered_by_a_reason():
+    original = P._solve_problem
+    stuck = {1: 0, 4: 0, 3: 1}  # B and E in 2021, D in 2022: 21,5 (the greedy ranking: 19,5)
+
+    def first_unproven(p, pinned, deadline):
+        if pinned == p.pinned:
+            return P._Outcome(dict(stuck), False, "greedy")
+        return original(p, pinned, deadline)
+
+    with patch.object(P, "_solve_problem", first_unproven):
+        proposal = solve(committee())
+    assert not proposal.optimal and proposal.objective == Decimal("21.5")
+    c = next(r for r in proposal.reasons if r.id == "C")
+    assert c.kind == "better"
+    assert c.text == (
+        "Le retenir donnerait une meilleure programmation (26,5) : la proposition n'est pas "
+        "prouvée optimale."
+    )
