@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -103,6 +103,10 @@ class Column:
     sort: str | None = None
     # What ``value`` returns, for spreadsheets: text, integer, number (the score), money, datetime.
     kind: str = "text"
+    # The model fields ``value`` reads, and the relations it follows (``session__label``); the
+    # queryset's annotations (``cost``, ``arrondissement_name``, ``amount``) are always there.
+    # None: unknown, every field is loaded (correct, only slower).
+    reads: tuple[str, ...] | None = None
 
     @property
     def numeric(self) -> bool:
@@ -116,8 +120,9 @@ def _column(
     fmt: Callable[[Any], str] = lambda v: "" if v is None else str(v),
     sort: str | None = None,
     kind: str = "text",
+    reads: tuple[str, ...] | None = None,
 ) -> Column:
-    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind)
+    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind, reads)
 
 
 def _category(d: Dossier) -> str:
@@ -135,37 +140,42 @@ def _kind_label(kind: str) -> str:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        _column("number", "Numéro", lambda d: d.number, sort="number"),
-        _column("applicant", "Collectivité", lambda d: d.applicant_name, sort="applicant_name"),
+        _column("number", "Numéro", lambda d: d.number, sort="number", reads=("number",)),
+        _column("applicant", "Collectivité", lambda d: d.applicant_name, sort="applicant_name",
+                reads=("applicant_name",)),
         _column("kind", "Type de collectivité", lambda d: _kind_label(d.applicant_kind),
-                sort="applicant_kind"),
-        _column("title", "Projet", lambda d: d.title, sort="title"),
+                sort="applicant_kind", reads=("applicant_kind",)),
+        _column("title", "Projet", lambda d: d.title, sort="title", reads=("title",)),
         _column("arrondissement", "Arrondissement",
-                lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name"),
+                lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name",
+                reads=("arrondissement_code",)),
         _column("session", "Session", lambda d: d.session.label if d.session else None,
-                sort="session__date"),
-        _column("category", "Type de projet", _category, sort="category"),
+                sort="session__date", reads=("session__label", "session__date")),
+        _column("category", "Type de projet", _category, sort="category",
+                reads=("category", "call")),
         _column("population", "Population", lambda d: d.population_used,
                 lambda v: "" if v is None else format_int(v), sort="population_used",
-                kind="integer"),
-        _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money"),
+                kind="integer", reads=("population_used",)),
+        _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money",
+                reads=()),
         _column("maximum", "Montant maximal", lambda d: d.maximum_amount, _euros,
-                sort="maximum_amount", kind="money"),
+                sort="maximum_amount", kind="money", reads=("maximum_amount",)),
         _column("requested", "Montant demandé", lambda d: d.requested_amount, _euros,
-                sort="requested_amount", kind="money"),
+                sort="requested_amount", kind="money", reads=("requested_amount",)),
         _column("proposed", "Montant proposé", lambda d: d.proposed_amount, _euros,
-                sort="proposed_amount", kind="money"),
+                sort="proposed_amount", kind="money", reads=("proposed_amount",)),
         _column("score", "Note", lambda d: d.score_average, _score, sort="score_average",
-                kind="number"),
+                kind="number", reads=("score_average",)),
         _column("opinion", "Avis",
                 lambda d: OpinionKind(d.opinion).label if d.opinion in OpinionKind.values else "",
-                sort="opinion"),
-        _column("state", "État", lambda d: d.state_label, sort="state"),
+                sort="opinion", reads=("opinion",)),
+        _column("state", "État", lambda d: d.state_label, sort="state", reads=("state",)),
         _column("submitted_at", "Déposé le", lambda d: d.submitted_at, _datetime,
-                sort="submitted_at", kind="datetime"),
+                sort="submitted_at", kind="datetime", reads=("submitted_at",)),
         _column("assignee", "Instructeur",
                 lambda d: d.assignee.get_full_name() or d.assignee.email if d.assignee else "",
-                sort="assignee__last_name"),
+                sort="assignee__last_name",
+                reads=("assignee__first_name", "assignee__last_name", "assignee__email")),
     )
 }  # fmt: skip
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -178,6 +188,19 @@ UNLISTED_FIELDS = (
     "search_text",
 )  # fmt: skip
 DEFAULT_SORT = "submitted_at"  # oldest first: the dossiers that have waited longest come first
+
+
+def narrow(
+    queryset: QuerySet[Dossier], columns: Sequence[Column], *, also: tuple[str, ...] = ()
+) -> QuerySet[Dossier]:
+    """Load only the fields ``columns`` (and ``also``) read, and only the relations they follow:
+    building a row's instances and decoding its values is most of what reading it costs."""
+    if any(c.reads is None for c in columns):
+        return queryset
+    needed = {"pk", "call", *also} | {f for c in columns for f in c.reads or ()}
+    relations = sorted({f.split("__")[0] for f in needed if "__" in f})
+    # ``call`` stays: every row is given the listing's one Call from its call_id.
+    return queryset.select_related(None).select_related(*relations).only(*sorted(needed))
 
 
 # ---------------------------------------------------------------- accent-insensitive text

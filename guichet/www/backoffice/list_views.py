@@ -117,6 +117,8 @@ def bulk_reviewers(user: User, call: Call) -> list[tuple[str, str]]:
     return []
 
 
+# What every row reads besides its columns: the link, the checkbox and its label.
+ROW_FIELDS = ("uuid", "number")
 _NO_WRAP = frozenset({"number", "state"})  # short values kept on one line
 
 
@@ -225,7 +227,9 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params["appel"] = call.slug
     counts = result.counts()
-    page = KnownCountPaginator(result.queryset, result.page_size, counts[result.tab.key]).get_page(
+    # Only what the shown columns and the rows' links read (lists.narrow).
+    rows = lists.narrow(result.queryset, result.columns, also=ROW_FIELDS)
+    page = KnownCountPaginator(rows, result.page_size, counts[result.tab.key]).get_page(
         request.GET.get("page")
     )
     reviewers = bulk_reviewers(user, call)
