@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
@@ -59,14 +59,25 @@ CALL_WIDE = {Role.MANAGER, Role.COMMITTEE, Role.AUDITOR}
 def roles(user: User, call: Call | int) -> list[AgentRole]:
     if not (user.is_authenticated and user.is_active):
         return []
-    call_id = call if isinstance(call, int) else call.pk
-    cache = getattr(user, "_agent_roles", None)
-    if cache is None:
+    return _roles_by_call(user).get(call if isinstance(call, int) else call.pk, [])
+
+
+def _roles_by_call(user: User) -> dict[int, list[AgentRole]]:
+    cache = getattr(user, "_agent_roles", _UNREAD)
+    if cache is None:  # told to read them again (a role was just changed)
+        getattr(user, "_prefetched_objects_cache", {}).pop("agent_roles", None)
+    if not isinstance(cache, dict):
+        # The account's roles are read once per request, shared with the two-factor policy and
+        # the page's header (``user.agent_roles``: one query for all of them).
+        prefetch_related_objects([user], "agent_roles")
         cache = {}
-        for r in AgentRole.objects.filter(user=user):
+        for r in user.agent_roles.all():
             cache.setdefault(r.call_id, []).append(r)
         user._agent_roles = cache  # type: ignore[attr-defined]
-    return cache.get(call_id, [])
+    return cache
+
+
+_UNREAD = object()
 
 
 def covers_everything(role: AgentRole) -> bool:
@@ -125,7 +136,10 @@ def chairs(user: User, call: Call | int) -> bool:
 
 
 def calls_of(user: User) -> QuerySet[Call]:
-    return Call.objects.filter(agent_roles__user=user).distinct()
+    """The calls where ``user`` has a role (from the roles already read for this request)."""
+    if not user.is_authenticated:
+        return Call.objects.none()
+    return Call.objects.filter(pk__in=sorted(_roles_by_call(user)))
 
 
 def visible_dossiers(user: User, call: Call) -> QuerySet[Dossier]:
