@@ -426,9 +426,13 @@ def export_child(fmt: str) -> dict:
 
     user = User.objects.get(email=BENCH_AGENT)
     call = Call.objects.get(slug=DEMO_CALL)
-    result = lists.listing(QueryDict(""), user, call)
+    every_column = QueryDict(mutable=True)
+    every_column.setlist("colonnes", list(lists.COLUMNS))
+    every_column["choix_colonnes"] = "1"
+    result = lists.listing(every_column, user, call)
     queryset = lists.order(result.base, lists.DEFAULT_SORT)  # every tab, the list's default order
-    columns = list(lists.COLUMNS.values())
+    columns = result.columns
+    assert len(columns) == len(lists.COLUMNS)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"export.{fmt}"

@@ -5,12 +5,13 @@ the queryset of the dossiers this agent may see (``permissions.visible_dossiers`
 they chose. The list page and the exports (CSV, XLSX, ODS) both call it, so an export holds exactly
 the dossiers and the columns on screen (every page, not only the current one).
 
-Columns (``COLUMNS``): key → ``Column(label, value, text, sort)``. ``value(dossier)`` is the raw
-value for a spreadsheet (Decimal, int, datetime, str or None); ``text(dossier)`` is what the page
-shows, in French; ``sort`` is the ORM expression the header sorts on. The queryset carries the
-annotations the columns read (``cost``, ``arrondissement_name``, ``amount``), follows the
-foreign keys they use (session, assignee) and gives every dossier the same ``call`` instance, so
-reading every column costs no query per dossier.
+Columns (``COLUMNS``): key → ``Column(label, value, text, sort, kind, reads, annotations)``.
+``value(dossier)`` is the raw value for a spreadsheet (Decimal, int, datetime, str or None);
+``text(dossier)`` is what the page shows, in French; ``sort`` is the ORM expression the header
+sorts on; ``reads`` the fields it reads (``narrow`` loads only those). The queryset carries the
+annotations the columns shown and the sort read (``cost``, ``arrondissement_name``; ``amount``
+always), follows the foreign keys they use (session, assignee) and gives every dossier the same
+``call`` instance, so reading every column costs no query per dossier.
 
 Search is case and accent insensitive: each word typed, normalised (lowercase, no French accents,
 hyphens and apostrophes as spaces), must appear in the dossier's ``search_text``, the same
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -104,10 +105,12 @@ class Column:
     sort: str | None = None
     # What ``value`` returns, for spreadsheets: text, integer, number (the score), money, datetime.
     kind: str = "text"
-    # The model fields ``value`` reads, and the relations it follows (``session__label``); the
-    # queryset's annotations (``cost``, ``arrondissement_name``, ``amount``) are always there.
+    # The model fields ``value`` reads, and the relations it follows (``session__label``).
     # None: unknown, every field is loaded (correct, only slower).
     reads: tuple[str, ...] | None = None
+    # The annotations (``annotate``) it shows and sorts on; only those of the columns shown and
+    # of the sort are computed.
+    annotations: tuple[str, ...] = ()
 
     @property
     def numeric(self) -> bool:
@@ -122,8 +125,9 @@ def _column(
     sort: str | None = None,
     kind: str = "text",
     reads: tuple[str, ...] | None = None,
+    annotations: tuple[str, ...] = (),
 ) -> Column:
-    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind, reads)
+    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind, reads, annotations)
 
 
 def _category(d: Dossier) -> str:
@@ -149,7 +153,7 @@ COLUMNS: dict[str, Column] = {
         _column("title", "Projet", lambda d: d.title, sort="title", reads=("title",)),
         _column("arrondissement", "Arrondissement",
                 lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name",
-                reads=("arrondissement_code",)),
+                reads=("arrondissement_code",), annotations=("arrondissement_name",)),
         _column("session", "Session", lambda d: d.session.label if d.session else None,
                 sort="session__date", reads=("session__label", "session__date")),
         _column("category", "Type de projet", _category, sort="category",
@@ -158,7 +162,7 @@ COLUMNS: dict[str, Column] = {
                 lambda v: "" if v is None else format_int(v), sort="population_used",
                 kind="integer", reads=("population_used",)),
         _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money",
-                reads=()),
+                reads=(), annotations=("cost",)),
         _column("maximum", "Montant maximal", lambda d: d.maximum_amount, _euros,
                 sort="maximum_amount", kind="money", reads=("maximum_amount",)),
         _column("requested", "Montant demandé", lambda d: d.requested_amount, _euros,
@@ -391,25 +395,31 @@ class Listing:
         return {t.key: sum(per_state.get(s, 0) for s in t.states) for t in TABS}
 
 
-def annotate(queryset: QuerySet[Dossier], call: Call) -> QuerySet[Dossier]:
-    """The values the columns and filters read, computed by the database."""
+def annotate(
+    queryset: QuerySet[Dossier], call: Call, only: Collection[str] | None = None
+) -> QuerySet[Dossier]:
+    """The values the columns and filters read, computed by the database: ``cost`` and
+    ``arrondissement_name`` (a subquery per row each) when ``only`` names them or is None,
+    ``amount`` always (the amount filters read it)."""
     from guichet.territories.models import Arrondissement
 
-    cost = (
-        CostLine.objects.filter(dossier=OuterRef("pk"))
-        .values("dossier")
-        .annotate(total=Sum("amount_excl_vat"))
-        .values("total")
-    )
-    name = Arrondissement.objects.filter(
-        vintage=call.reference_vintage, code=OuterRef("arrondissement_code")
-    ).values("name")[:1]
     money = DecimalField(max_digits=12, decimal_places=2)
-    return queryset.annotate(
-        cost=Subquery(cost, output_field=money),
-        arrondissement_name=Subquery(name),
-        amount=Coalesce("proposed_amount", "maximum_amount", output_field=money),
-    )
+    annotations: dict[str, Any] = {}
+    if only is None or "cost" in only:
+        cost = (
+            CostLine.objects.filter(dossier=OuterRef("pk"))
+            .values("dossier")
+            .annotate(total=Sum("amount_excl_vat"))
+            .values("total")
+        )
+        annotations["cost"] = Subquery(cost, output_field=money)
+    if only is None or "arrondissement_name" in only:
+        name = Arrondissement.objects.filter(
+            vintage=call.reference_vintage, code=OuterRef("arrondissement_code")
+        ).values("name")[:1]
+        annotations["arrondissement_name"] = Subquery(name)
+    annotations["amount"] = Coalesce("proposed_amount", "maximum_amount", output_field=money)
+    return queryset.annotate(**annotations)
 
 
 def search(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
@@ -484,15 +494,6 @@ def listing(
     )
     form.is_valid()
     data = form.cleaned_data  # only the valid values: the others are ignored
-    # Every dossier shares the one ``call`` instance (``call.dossiers`` tells the queryset so):
-    # joining the call would build and decode it again for each row.
-    visible = call.dossiers.all() & visible_dossiers(user, call)
-    unfiltered = (
-        annotate(visible.filter(submitted_at__isnull=False), call)
-        .select_related("session", "assignee")
-        .defer(*UNLISTED_FIELDS)
-    )
-    base = _filter(unfiltered, data, user)  # the same queryset when no criterion applies
     tab = TABS_BY_KEY.get(data.get("onglet") or "", TABS_BY_KEY[DEFAULT_TAB])
     sort = data.get("tri") or DEFAULT_SORT
     chosen = bool(data.get("choix_colonnes")) and "colonnes" not in form.errors
@@ -504,9 +505,20 @@ def listing(
             form.add_error("colonnes", "Choisissez au moins une colonne.")
             chosen = False
     keys = [k for k in COLUMNS if k in keys] or list(DEFAULT_COLUMNS)
+    columns = [COLUMNS[k] for k in keys]
+    computed = {a for c in [*columns, COLUMNS[sort.removeprefix("-")]] for a in c.annotations}
+    # Every dossier shares the one ``call`` instance (``call.dossiers`` tells the queryset so):
+    # joining the call would build and decode it again for each row.
+    visible = call.dossiers.all() & visible_dossiers(user, call)
+    unfiltered = (
+        annotate(visible.filter(submitted_at__isnull=False), call, computed)
+        .select_related("session", "assignee")
+        .defer(*UNLISTED_FIELDS)
+    )
+    base = _filter(unfiltered, data, user)  # the same queryset when no criterion applies
     return Listing(
         queryset=order(base.filter(state__in=list(tab.states)), sort),
-        columns=[COLUMNS[k] for k in keys],
+        columns=columns,
         form=form,
         tab=tab,
         sort=sort,
