@@ -35,7 +35,6 @@ from typing import Any
 
 import segno
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
@@ -68,12 +67,9 @@ _MANAGER_ROLE = "manager"
 
 
 def is_manager(user: Any) -> bool:
-    """A programme manager of at least one call. The account's roles are read once per
-    request, for this and for the rights of the page (``review.permissions.roles``)."""
-    if not user.is_authenticated:
-        return False
-    prefetch_related_objects([user], "agent_roles")
-    return any(r.role == _MANAGER_ROLE for r in user.agent_roles.all())
+    """A programme manager of at least one call (the roles read once per request,
+    ``User.call_roles``)."""
+    return bool(user.is_authenticated) and any(r.role == _MANAGER_ROLE for r in user.call_roles())
 
 
 def required(user: Any) -> bool:

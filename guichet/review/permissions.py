@@ -11,9 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 
-from guichet.calls.models import Call
+from guichet import clock
+from guichet.calls.models import Call, CallStatus
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
 
@@ -67,11 +68,10 @@ def _roles_by_call(user: User) -> dict[int, list[AgentRole]]:
     if cache is None:  # told to read them again (a role was just changed)
         getattr(user, "_prefetched_objects_cache", {}).pop("agent_roles", None)
     if not isinstance(cache, dict):
-        # The account's roles are read once per request, shared with the two-factor policy and
-        # the page's header (``user.agent_roles``: one query for all of them).
-        prefetch_related_objects([user], "agent_roles")
+        # Read once per request, with their calls, shared with the two-factor policy and the
+        # page's header (``User.call_roles``).
         cache = {}
-        for r in user.agent_roles.all():
+        for r in user.call_roles():
             cache.setdefault(r.call_id, []).append(r)
         user._agent_roles = cache  # type: ignore[attr-defined]
     return cache
@@ -133,6 +133,18 @@ def can_in_call(user: User, action: Do, call: Call) -> bool:
 def chairs(user: User, call: Call | int) -> bool:
     """Does ``user`` chair the call's committee (opens and closes its meetings)?"""
     return any(r.role == Role.COMMITTEE and r.chair for r in roles(user, call))
+
+
+def calls_open_first(user: User) -> list[Call]:
+    """The calls where ``user`` has a role, in ``Call.objects.open_first()``'s order (open ones
+    first, soonest deadline first, then upcoming, then closed), from the roles already read:
+    no query of its own."""
+    if not user.is_authenticated:
+        return []
+    calls = {r.call_id: r.call for r in user.call_roles()}
+    today = clock.today()
+    rank = {CallStatus.OPEN: 0, CallStatus.UPCOMING: 1, CallStatus.CLOSED: 2}
+    return sorted(calls.values(), key=lambda c: (rank[c.status(today)], c.deadline, c.pk))
 
 
 def calls_of(user: User) -> QuerySet[Call]:

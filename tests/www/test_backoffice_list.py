@@ -406,6 +406,21 @@ def test_the_call_selector_lists_the_calls_of_the_agent(client, call, owner):
     assert alone.context["call"] == call and 'id="id_appel"' not in alone.content.decode()
 
 
+@pytest.mark.parametrize("day", ["2021-05-01", "2021-06-15", "2026-11-15", "2027-03-01"])
+def test_the_calls_are_ordered_as_open_first_orders_them(day):
+    from guichet.review.permissions import calls_open_first
+
+    user = reviewer()
+    with clock.frozen(dt.datetime.fromisoformat(f"{day}T12:00:00+00:00")):
+        expected = list(
+            Call.objects.filter(agent_roles__user=user)
+            .distinct()
+            .open_first()
+            .order_by("rank", "deadline", "pk")
+        )
+        assert calls_open_first(user) == expected
+
+
 # ---------------------------------------------------------------- bulk actions
 
 

@@ -35,7 +35,7 @@ from guichet.accounts.models import User
 from guichet.calls.models import Call
 from guichet.review import listing as lists
 from guichet.review.models import AgentRole, Role
-from guichet.review.permissions import Do, calls_of, can_in_call, visible_dossiers
+from guichet.review.permissions import Do, calls_open_first, can_in_call, visible_dossiers
 from guichet.review.services import bulk
 
 from .list_forms import ACTIONS, NOBODY, BulkForm
@@ -62,7 +62,7 @@ def remembered_columns(request: HttpRequest) -> list[str] | None:
 
 
 def _calls(request: HttpRequest) -> list[Call]:
-    calls = list(calls_of(request.user).open_first())  # type: ignore[arg-type]
+    calls = calls_open_first(request.user)  # type: ignore[arg-type]
     if not calls:
         raise Http404("Page introuvable")
     return calls
