@@ -27,7 +27,8 @@ filter or a search counts the filtered dossiers themselves (``review.listing.Lis
 Elsewhere (SQLite: development and the tests' default run) ``available()`` is false and the list
 counts its dossiers: Django empties SQLite's tables one by one in no fixed order (``flush``,
 after the tests that commit), and when the counts go first, deleting the dossiers writes counts
-again. PostgreSQL empties every table in one ``TRUNCATE``, which fires no row trigger.
+again. On PostgreSQL a ``TRUNCATE`` of the dossiers (``flush`` empties every table in one) fires
+no row trigger; a statement trigger then empties the counts.
 """
 
 from __future__ import annotations

@@ -105,6 +105,17 @@ def test_every_change_of_a_submitted_dossier_moves_its_count():
     assert counts.per_state(call.pk) == {}
 
 
+def test_emptying_the_dossiers_empties_their_counts():
+    call = Call.objects.get(slug=REAL_CALL)
+    submitted()
+    assert counts.per_state(call.pk) == {State.SUBMITTED: 1}
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's rows are not committed
+        cursor.execute("TRUNCATE dossiers_dossier CASCADE")
+    assert counts.per_state(call.pk) == {}
+    assert not StateCount.objects.exists()
+
+
 def test_compacting_keeps_the_counts_and_leaves_one_row_per_arrondissement_and_state():
     call = Call.objects.get(slug=REAL_CALL)
     dossiers = [submitted() for _ in range(3)]

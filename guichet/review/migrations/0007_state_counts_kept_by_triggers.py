@@ -43,8 +43,23 @@ POSTGRESQL = [
     )
     EXECUTE FUNCTION review_statecount_track()
     """,
+    # TRUNCATE writes no row: emptying the dossiers empties their counts.
+    """
+    CREATE FUNCTION review_statecount_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM review_statecount;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER review_statecount_truncate AFTER TRUNCATE ON dossiers_dossier
+    FOR EACH STATEMENT EXECUTE FUNCTION review_statecount_forget()
+    """,
 ]
 POSTGRESQL_REVERSE = [
+    "DROP TRIGGER IF EXISTS review_statecount_truncate ON dossiers_dossier",
+    "DROP FUNCTION IF EXISTS review_statecount_forget()",
     "DROP TRIGGER IF EXISTS review_statecount_insert ON dossiers_dossier",
     "DROP TRIGGER IF EXISTS review_statecount_delete ON dossiers_dossier",
     "DROP TRIGGER IF EXISTS review_statecount_update ON dossiers_dossier",
