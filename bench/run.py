@@ -12,8 +12,9 @@
   concurrent clients: p50, p95, requests per second, and the queries and their time counted in
   the server (``bench.middleware``) beside the total, so what Python and the templates cost is
   visible. With ``BENCH_BASELINE_TREE`` (another checkout, e.g. main) a second gunicorn serves
-  that code on the same database and the requests alternate between the two: before and after in
-  one run. Then the export of every dossier to XLSX, CSV and ODS, each in its own process (time
+  that code on the same database (or on its own copy of it, ``BENCH_BASELINE_DATABASE_URL``,
+  checked to hold the same dossiers) and the requests alternate between the two: before and
+  after in one run. Then the export of every dossier to XLSX, CSV and ODS, each in its own process (time
   and peak memory; ``BENCH_SKIP_EXPORTS=1`` skips them). Skipped, with the reason recorded, when
   PostgreSQL cannot be reached. Every phase is bounded in requests and in time
   (``BENCH_PHASE_SECONDS``); only 127.0.0.1 is requested.
@@ -70,6 +71,11 @@ CHILD_SECONDS = float(os.environ.get("BENCH_CHILD_SECONDS", "1800"))
 # Another checkout of guichet (e.g. main, `git archive main | tar -x -C /tmp/old`) served beside
 # this one on the same database, scenario by scenario: before and after in one run.
 BASELINE_TREE = os.environ.get("BENCH_BASELINE_TREE", "")
+# The baseline's own copy of the bench database, when its code no longer reads today's schema
+# (``createdb -T guichet_bench …``, then migrated back to that tree's migrations). Before
+# measuring, the bench checks that both databases hold the same dossiers and the same agent,
+# copies the reviewer's session into it and vacuums it as it does the bench database.
+BASELINE_DATABASE = os.environ.get("BENCH_BASELINE_DATABASE_URL", "")
 # Goals of issue 4 §7.
 GOALS = {"ratio_p50_to_floor": 3.0, "p95_ms": 250.0, "list_queries": 15, "export_seconds": 60.0,
          "export_peak_mb": 300.0}  # fmt: skip
@@ -261,6 +267,68 @@ def _postgres_problem(url: str) -> str | None:
     return None
 
 
+# Analysed before each run, in the bench database and in the baseline's copy.
+VACUUMED_TABLES = (
+    "dossiers_dossier", "dossiers_costline", "dossiers_membership", "review_assignment",
+    "accounts_user", "territories_arrondissement", "django_session",
+)  # fmt: skip
+# What must be equal in the bench database and the baseline's copy: the dossiers (the columns
+# both schemas have, every row) and the bench agent's account and roles.
+FINGERPRINT_SQL = (
+    "SELECT count(*), md5(string_agg(concat_ws('|', id, call_id, number, state, submitted_at,"
+    " arrondissement_code, category, applicant_kind, applicant_name, title, population_used,"
+    " maximum_amount, requested_amount, proposed_amount, score_average, opinion, assignee_id,"
+    " session_id, search_text), ',' ORDER BY id)) FROM dossiers_dossier",
+    "SELECT concat_ws('|', u.id, u.password, u.is_active, string_agg(concat_ws(':', r.call_id,"
+    " r.role, r.arrondissements::text), ',' ORDER BY r.id)) FROM accounts_user u"
+    " LEFT JOIN review_agentrole r ON r.user_id = u.id WHERE u.email = %s GROUP BY u.id",
+)
+
+
+def prepare_baseline_database(url: str, sessionid: str) -> None:
+    """Make the baseline's copy ready: the same dossiers and agent as the bench database (else
+    refuse to measure), the reviewer's session copied over, statistics and visibility map
+    refreshed as in the bench database."""
+    import psycopg
+
+    with (
+        psycopg.connect(BACKOFFICE_DATABASE, autocommit=True) as bench,
+        psycopg.connect(url, autocommit=True) as baseline,
+    ):
+        for sql in FINGERPRINT_SQL:
+            params = [BENCH_AGENT] if "%s" in sql else []
+            ours = bench.execute(sql, params).fetchall()
+            theirs = baseline.execute(sql, params).fetchall()
+            if ours != theirs:
+                raise RuntimeError(
+                    "la base de la version de référence ne contient pas les mêmes données que "
+                    f"la base de mesure ({ours} contre {theirs}) : recopiez-la "
+                    "(docs/benchmarks.md)"
+                )
+        row = bench.execute(
+            "SELECT session_key, session_data, expire_date FROM django_session"
+            " WHERE session_key = %s",
+            [sessionid],
+        ).fetchone()
+        baseline.execute(
+            "INSERT INTO django_session (session_key, session_data, expire_date)"
+            " VALUES (%s, %s, %s) ON CONFLICT (session_key) DO UPDATE"
+            " SET session_data = EXCLUDED.session_data, expire_date = EXCLUDED.expire_date",
+            row,
+        )
+        for table in VACUUMED_TABLES:
+            baseline.execute(f"VACUUM ANALYZE {table}")
+
+
+def _prepare_baseline_database(url: str, sessionid: str) -> None:
+    import psycopg
+
+    try:
+        prepare_baseline_database(url, sessionid)
+    except psycopg.Error as exc:
+        raise RuntimeError(f"base de la version de référence : {exc}") from exc
+
+
 def prepare_backoffice(count: int, regenerate: bool) -> dict:
     """In a child process on the bench database: migrate, load the reference data and the calls,
     generate the synthetic dossiers that are missing, sign in a reviewer covering the whole
@@ -298,10 +366,14 @@ def prepare_backoffice(count: int, regenerate: bool) -> dict:
     # restores both. Measure the steady state.
     from django.db import connection
 
+    from guichet.review import counts
+
+    if counts.available():
+        # The counts the triggers wrote for every generated dossier, one row per dossier, summed
+        # as reading them would at its first page.
+        counts.compact()
     with connection.cursor() as cursor:
-        for table in ("dossiers_dossier", "dossiers_costline", "dossiers_membership",
-                      "review_assignment", "accounts_user", "territories_arrondissement",
-                      "django_session"):  # fmt: skip
+        for table in (*VACUUMED_TABLES, "review_statecount"):
             cursor.execute(f"VACUUM ANALYZE {table}")
     user, _ = User.objects.get_or_create(
         email=BENCH_AGENT, defaults={"first_name": "Instructrice", "last_name": "Mesures"}
@@ -357,9 +429,13 @@ def export_child(fmt: str) -> dict:
 
     user = User.objects.get(email=BENCH_AGENT)
     call = Call.objects.get(slug=DEMO_CALL)
-    result = lists.listing(QueryDict(""), user, call)
+    every_column = QueryDict(mutable=True)
+    every_column.setlist("colonnes", list(lists.COLUMNS))
+    every_column["choix_colonnes"] = "1"
+    result = lists.listing(every_column, user, call)
     queryset = lists.order(result.base, lists.DEFAULT_SORT)  # every tab, the list's default order
-    columns = list(lists.COLUMNS.values())
+    columns = result.columns
+    assert len(columns) == len(lists.COLUMNS)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"export.{fmt}"
@@ -540,13 +616,18 @@ def bench_backoffice(regenerate: bool = False) -> dict:
     scenarios = backoffice_scenarios(data)
     headers = {"Cookie": f"sessionid={data['sessionid']}"}
     trees = {"current": ROOT}
+    envs = {"current": env}
     if BASELINE_TREE:
         trees["baseline"] = Path(BASELINE_TREE).resolve()
+        envs["baseline"] = env
+        if BASELINE_DATABASE:
+            _prepare_baseline_database(BASELINE_DATABASE, data["sessionid"])
+            envs["baseline"] = {**env, "DATABASE_URL": BASELINE_DATABASE}
     servers: dict[str, tuple[subprocess.Popen, int]] = {}
     measured: dict[str, dict[str, dict]] = {name: {} for name in trees}
     try:
         for name, tree in trees.items():
-            servers[name] = start_server(tree, env, BENCH_WORKERS)
+            servers[name] = start_server(tree, envs[name], BENCH_WORKERS)
         # Scenario by scenario, the requests alternating between the trees.
         ports = [port for _, port in servers.values()]
         for scenario, paths in scenarios.items():
@@ -577,6 +658,9 @@ def bench_backoffice(regenerate: bool = False) -> dict:
         target = (
             results if name == "current" else results.setdefault(name, {"tree": str(trees[name])})
         )
+        if name != "current":
+            database = urlsplit(envs[name]["DATABASE_URL"]).path.lstrip("/")
+            target["database"] = f"PostgreSQL, {database}"
         target["floor"] = floor
         for scenario, s in by_scenario.items():
             if scenario != "floor":

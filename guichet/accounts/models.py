@@ -8,11 +8,13 @@ key: reference rows are replaced when a vintage is reloaded). ``user.collectivit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -125,6 +127,17 @@ class User(AbstractUser):
     def profile_complete(self) -> bool:
         """An applicant's agent needs names, a function and a collectivité to apply."""
         return bool(self.first_name and self.last_name and self.function and self.collectivity)
+
+    def call_roles(self) -> list[Any]:
+        """This account's roles on calls (``review.AgentRole``), each with its call, read in one
+        query the first time a request asks: the two-factor policy, the rights of the page
+        (``review.permissions.roles``), the calls it lists and its header
+        (``user.agent_roles.exists``) share it."""
+        role = self._meta.get_field("agent_roles").related_model  # review depends on accounts
+        prefetch_related_objects(
+            [self], Prefetch("agent_roles", queryset=role.objects.select_related("call"))
+        )
+        return list(self.agent_roles.all())  # type: ignore[attr-defined]
 
 
 class AccountEvent(models.Model):

@@ -67,8 +67,9 @@ _MANAGER_ROLE = "manager"
 
 
 def is_manager(user: Any) -> bool:
-    """A programme manager of at least one call."""
-    return bool(user.is_authenticated) and user.agent_roles.filter(role=_MANAGER_ROLE).exists()
+    """A programme manager of at least one call (the roles read once per request,
+    ``User.call_roles``)."""
+    return bool(user.is_authenticated) and any(r.role == _MANAGER_ROLE for r in user.call_roles())
 
 
 def required(user: Any) -> bool:

@@ -62,29 +62,10 @@ class ExportColumn(Protocol):
     def kind(self) -> str: ...  # text, integer, number, money, date, datetime, boolean
     @property
     def value(self) -> Callable[[Dossier], Any]: ...
+    @property
+    def reads(self) -> tuple[str, ...] | None: ...  # the fields it reads (None: unknown)
 
 
-# The model fields each column of the list reads (the annotations of the list are always there).
-# A column missing here makes the export load every field: correct, only slower.
-FIELDS_READ: dict[str, tuple[str, ...]] = {
-    "number": ("number",),
-    "applicant": ("applicant_name",),
-    "kind": ("applicant_kind",),
-    "title": ("title",),
-    "arrondissement": ("arrondissement_code",),
-    "session": ("session__label", "session__date"),
-    "category": ("category", "call"),
-    "population": ("population_used",),
-    "cost": (),
-    "maximum": ("maximum_amount",),
-    "requested": ("requested_amount",),
-    "proposed": ("proposed_amount",),
-    "score": ("score_average",),
-    "opinion": ("opinion",),
-    "state": ("state",),
-    "submitted_at": ("submitted_at",),
-    "assignee": ("assignee__first_name", "assignee__last_name", "assignee__email"),
-}
 WIDTHS = {"applicant": 30, "title": 45, "assignee": 25, "session": 18, "category": 30}
 
 
@@ -95,12 +76,9 @@ def fields_of(columns: Sequence[ExportColumn]) -> list[Field]:
 
 def narrow(queryset: QuerySet[Dossier], columns: Sequence[ExportColumn]) -> QuerySet[Dossier]:
     """Load only the fields the columns read, and only the relations they follow."""
-    if any(c.key not in FIELDS_READ for c in columns):
-        return queryset
-    needed = {"pk", "call"} | {f for c in columns for f in FIELDS_READ[c.key]}
-    relations = sorted({f.split("__")[0] for f in needed if "__" in f})
-    # The call is attached from a small cache (rows() below): one call, not one join per row.
-    return queryset.select_related(None).select_related(*relations).only(*sorted(needed))
+    from guichet.review.listing import narrow
+
+    return narrow(queryset, columns)  # type: ignore[arg-type]
 
 
 def rows(

@@ -5,12 +5,13 @@ the queryset of the dossiers this agent may see (``permissions.visible_dossiers`
 they chose. The list page and the exports (CSV, XLSX, ODS) both call it, so an export holds exactly
 the dossiers and the columns on screen (every page, not only the current one).
 
-Columns (``COLUMNS``): key → ``Column(label, value, text, sort)``. ``value(dossier)`` is the raw
-value for a spreadsheet (Decimal, int, datetime, str or None); ``text(dossier)`` is what the page
-shows, in French; ``sort`` is the ORM expression the header sorts on. The queryset carries the
-annotations the columns read (``cost``, ``arrondissement_name``, ``amount``), follows the
-foreign keys they use (session, assignee) and gives every dossier the same ``call`` instance, so
-reading every column costs no query per dossier.
+Columns (``COLUMNS``): key → ``Column(label, value, text, sort, kind, reads, annotations)``.
+``value(dossier)`` is the raw value for a spreadsheet (Decimal, int, datetime, str or None);
+``text(dossier)`` is what the page shows, in French; ``sort`` is the ORM expression the header
+sorts on; ``reads`` the fields it reads (``narrow`` loads only those). The queryset carries the
+annotations the columns shown and the sort read (``cost``, ``arrondissement_name``; ``amount``
+always), follows the foreign keys they use (session, assignee) and gives every dossier the same
+``call`` instance, so reading every column costs no query per dossier.
 
 Search is case and accent insensitive: each word typed, normalised (lowercase, no French accents,
 hyphens and apostrophes as spaces), must appear in the dossier's ``search_text``, the same
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ from guichet.dossiers.workflow import State
 from guichet.rules.applicant import KIND_LABELS, ApplicantKind
 from guichet.rules.money import AmountError, format_euros, format_int, parse_euros
 
+from . import counts as state_counts
 from .models import OpinionKind
 from .permissions import Do, covered, visible_dossiers
 
@@ -103,6 +105,12 @@ class Column:
     sort: str | None = None
     # What ``value`` returns, for spreadsheets: text, integer, number (the score), money, datetime.
     kind: str = "text"
+    # The model fields ``value`` reads, and the relations it follows (``session__label``).
+    # None: unknown, every field is loaded (correct, only slower).
+    reads: tuple[str, ...] | None = None
+    # The annotations (``annotate``) it shows and sorts on; only those of the columns shown and
+    # of the sort are computed.
+    annotations: tuple[str, ...] = ()
 
     @property
     def numeric(self) -> bool:
@@ -116,8 +124,10 @@ def _column(
     fmt: Callable[[Any], str] = lambda v: "" if v is None else str(v),
     sort: str | None = None,
     kind: str = "text",
+    reads: tuple[str, ...] | None = None,
+    annotations: tuple[str, ...] = (),
 ) -> Column:
-    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind)
+    return Column(key, label, value, lambda d: fmt(value(d)), sort, kind, reads, annotations)
 
 
 def _category(d: Dossier) -> str:
@@ -135,37 +145,42 @@ def _kind_label(kind: str) -> str:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        _column("number", "Numéro", lambda d: d.number, sort="number"),
-        _column("applicant", "Collectivité", lambda d: d.applicant_name, sort="applicant_name"),
+        _column("number", "Numéro", lambda d: d.number, sort="number", reads=("number",)),
+        _column("applicant", "Collectivité", lambda d: d.applicant_name, sort="applicant_name",
+                reads=("applicant_name",)),
         _column("kind", "Type de collectivité", lambda d: _kind_label(d.applicant_kind),
-                sort="applicant_kind"),
-        _column("title", "Projet", lambda d: d.title, sort="title"),
+                sort="applicant_kind", reads=("applicant_kind",)),
+        _column("title", "Projet", lambda d: d.title, sort="title", reads=("title",)),
         _column("arrondissement", "Arrondissement",
-                lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name"),
+                lambda d: d.arrondissement_name or "Préfecture", sort="arrondissement_name",
+                reads=("arrondissement_code",), annotations=("arrondissement_name",)),
         _column("session", "Session", lambda d: d.session.label if d.session else None,
-                sort="session__date"),
-        _column("category", "Type de projet", _category, sort="category"),
+                sort="session__date", reads=("session__label", "session__date")),
+        _column("category", "Type de projet", _category, sort="category",
+                reads=("category", "call")),
         _column("population", "Population", lambda d: d.population_used,
                 lambda v: "" if v is None else format_int(v), sort="population_used",
-                kind="integer"),
-        _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money"),
+                kind="integer", reads=("population_used",)),
+        _column("cost", "Coût HT", lambda d: d.cost, _euros, sort="cost", kind="money",
+                reads=(), annotations=("cost",)),
         _column("maximum", "Montant maximal", lambda d: d.maximum_amount, _euros,
-                sort="maximum_amount", kind="money"),
+                sort="maximum_amount", kind="money", reads=("maximum_amount",)),
         _column("requested", "Montant demandé", lambda d: d.requested_amount, _euros,
-                sort="requested_amount", kind="money"),
+                sort="requested_amount", kind="money", reads=("requested_amount",)),
         _column("proposed", "Montant proposé", lambda d: d.proposed_amount, _euros,
-                sort="proposed_amount", kind="money"),
+                sort="proposed_amount", kind="money", reads=("proposed_amount",)),
         _column("score", "Note", lambda d: d.score_average, _score, sort="score_average",
-                kind="number"),
+                kind="number", reads=("score_average",)),
         _column("opinion", "Avis",
                 lambda d: OpinionKind(d.opinion).label if d.opinion in OpinionKind.values else "",
-                sort="opinion"),
-        _column("state", "État", lambda d: d.state_label, sort="state"),
+                sort="opinion", reads=("opinion",)),
+        _column("state", "État", lambda d: d.state_label, sort="state", reads=("state",)),
         _column("submitted_at", "Déposé le", lambda d: d.submitted_at, _datetime,
-                sort="submitted_at", kind="datetime"),
+                sort="submitted_at", kind="datetime", reads=("submitted_at",)),
         _column("assignee", "Instructeur",
                 lambda d: d.assignee.get_full_name() or d.assignee.email if d.assignee else "",
-                sort="assignee__last_name"),
+                sort="assignee__last_name",
+                reads=("assignee__first_name", "assignee__last_name", "assignee__email")),
     )
 }  # fmt: skip
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -178,6 +193,19 @@ UNLISTED_FIELDS = (
     "search_text",
 )  # fmt: skip
 DEFAULT_SORT = "submitted_at"  # oldest first: the dossiers that have waited longest come first
+
+
+def narrow(
+    queryset: QuerySet[Dossier], columns: Sequence[Column], *, also: tuple[str, ...] = ()
+) -> QuerySet[Dossier]:
+    """Load only the fields ``columns`` (and ``also``) read, and only the relations they follow:
+    building a row's instances and decoding its values is most of what reading it costs."""
+    if any(c.reads is None for c in columns):
+        return queryset
+    needed = {"pk", "call", *also} | {f for c in columns for f in c.reads or ()}
+    relations = sorted({f.split("__")[0] for f in needed if "__" in f})
+    # ``call`` stays: every row is given the listing's one Call from its call_id.
+    return queryset.select_related(None).select_related(*relations).only(*sorted(needed))
 
 
 # ---------------------------------------------------------------- accent-insensitive text
@@ -344,38 +372,54 @@ class Listing:
     base: QuerySet[Dossier]  # filtered and searched, every tab (for the counts)
     columns_chosen: bool  # the column picker was submitted (to be remembered)
 
+    call_id: int
+    # The arrondissements this agent sees (None: all, and the préfecture's own dossiers).
+    arrondissements: frozenset[str] | None
+    filtered: bool  # a filter or a search narrowed ``base``
+
     def counts(self) -> dict[str, int]:
-        """The number of dossiers in each tab, in one query: one count per state, added up by
-        tab here (on PostgreSQL, grouping by state reads the partial index on (call, state) in
-        half the time of one filtered count per tab, at 100 000 dossiers)."""
-        per_state = dict(
-            self.base.order_by()
-            .values_list("state")
-            .annotate(n=Count("*"))
-            .values_list("state", "n")
-        )
+        """The number of dossiers in each tab, in one query. Unfiltered, from the counts the
+        database keeps by arrondissement and state (``review.counts``: exact, without reading
+        every dossier); filtered, one count per state of the filtered dossiers (on PostgreSQL,
+        grouping by state reads the partial index on (call, state) in half the time of one
+        filtered count per tab), added up by tab here."""
+        if not self.filtered and state_counts.available():
+            per_state = state_counts.per_state(self.call_id, self.arrondissements)
+        else:
+            per_state = dict(
+                self.base.order_by()
+                .values_list("state")
+                .annotate(n=Count("*"))
+                .values_list("state", "n")
+            )
         return {t.key: sum(per_state.get(s, 0) for s in t.states) for t in TABS}
 
 
-def annotate(queryset: QuerySet[Dossier], call: Call) -> QuerySet[Dossier]:
-    """The values the columns and filters read, computed by the database."""
+def annotate(
+    queryset: QuerySet[Dossier], call: Call, only: Collection[str] | None = None
+) -> QuerySet[Dossier]:
+    """The values the columns and filters read, computed by the database: ``cost`` and
+    ``arrondissement_name`` (a subquery per row each) when ``only`` names them or is None,
+    ``amount`` always (the amount filters read it)."""
     from guichet.territories.models import Arrondissement
 
-    cost = (
-        CostLine.objects.filter(dossier=OuterRef("pk"))
-        .values("dossier")
-        .annotate(total=Sum("amount_excl_vat"))
-        .values("total")
-    )
-    name = Arrondissement.objects.filter(
-        vintage=call.reference_vintage, code=OuterRef("arrondissement_code")
-    ).values("name")[:1]
     money = DecimalField(max_digits=12, decimal_places=2)
-    return queryset.annotate(
-        cost=Subquery(cost, output_field=money),
-        arrondissement_name=Subquery(name),
-        amount=Coalesce("proposed_amount", "maximum_amount", output_field=money),
-    )
+    annotations: dict[str, Any] = {}
+    if only is None or "cost" in only:
+        cost = (
+            CostLine.objects.filter(dossier=OuterRef("pk"))
+            .values("dossier")
+            .annotate(total=Sum("amount_excl_vat"))
+            .values("total")
+        )
+        annotations["cost"] = Subquery(cost, output_field=money)
+    if only is None or "arrondissement_name" in only:
+        name = Arrondissement.objects.filter(
+            vintage=call.reference_vintage, code=OuterRef("arrondissement_code")
+        ).values("name")[:1]
+        annotations["arrondissement_name"] = Subquery(name)
+    annotations["amount"] = Coalesce("proposed_amount", "maximum_amount", output_field=money)
+    return queryset.annotate(**annotations)
 
 
 def search(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
@@ -391,6 +435,8 @@ def search(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
 
 
 def _filter(queryset: QuerySet[Dossier], data: Mapping[str, Any], user: User) -> QuerySet[Dossier]:
+    """``queryset`` narrowed by every criterion given; the very same object when none applies
+    (``Listing.filtered`` tells the two apart: only an unfiltered list reads the kept counts)."""
     if data.get("session"):
         queryset = queryset.filter(session_id=int(data["session"]))
     if data.get("arrondissement"):
@@ -448,16 +494,6 @@ def listing(
     )
     form.is_valid()
     data = form.cleaned_data  # only the valid values: the others are ignored
-    # Every dossier shares the one ``call`` instance (``call.dossiers`` tells the queryset so):
-    # joining the call would build and decode it again for each row.
-    visible = call.dossiers.all() & visible_dossiers(user, call)
-    base = _filter(
-        annotate(visible.filter(submitted_at__isnull=False), call)
-        .select_related("session", "assignee")
-        .defer(*UNLISTED_FIELDS),
-        data,
-        user,
-    )
     tab = TABS_BY_KEY.get(data.get("onglet") or "", TABS_BY_KEY[DEFAULT_TAB])
     sort = data.get("tri") or DEFAULT_SORT
     chosen = bool(data.get("choix_colonnes")) and "colonnes" not in form.errors
@@ -469,15 +505,29 @@ def listing(
             form.add_error("colonnes", "Choisissez au moins une colonne.")
             chosen = False
     keys = [k for k in COLUMNS if k in keys] or list(DEFAULT_COLUMNS)
+    columns = [COLUMNS[k] for k in keys]
+    computed = {a for c in [*columns, COLUMNS[sort.removeprefix("-")]] for a in c.annotations}
+    # Every dossier shares the one ``call`` instance (``call.dossiers`` tells the queryset so):
+    # joining the call would build and decode it again for each row.
+    visible = call.dossiers.all() & visible_dossiers(user, call)
+    unfiltered = (
+        annotate(visible.filter(submitted_at__isnull=False), call, computed)
+        .select_related("session", "assignee")
+        .defer(*UNLISTED_FIELDS)
+    )
+    base = _filter(unfiltered, data, user)  # the same queryset when no criterion applies
     return Listing(
         queryset=order(base.filter(state__in=list(tab.states)), sort),
-        columns=[COLUMNS[k] for k in keys],
+        columns=columns,
         form=form,
         tab=tab,
         sort=sort,
         page_size=data.get("taille") or DEFAULT_PAGE_SIZE,
         base=base,
         columns_chosen=chosen,
+        call_id=call.pk,
+        arrondissements=covered(user, call, Do.VIEW),
+        filtered=base is not unfiltered,
     )
 
 

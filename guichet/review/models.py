@@ -284,3 +284,29 @@ class RoleEvent(models.Model):
         if self.subject_id is not None and not self.subject_label:
             self.subject_label = actor_label(self.subject)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class StateCount(models.Model):
+    """A change of the number of submitted dossiers of a call in one arrondissement and state:
+    +1 when a dossier enters it, −1 when it leaves it. Written by the database's triggers on
+    ``dossiers_dossier`` only (migration 0007), in the transaction of the change; read and
+    compacted by ``guichet.review.counts``, which says why.
+
+    ``call_id`` is a plain number, not a foreign key: the rows of a deleted call's dossiers are
+    written while the call is being deleted, and sum to nothing.
+    """
+
+    call_id = models.BigIntegerField("appel")
+    arrondissement_code = models.CharField("arrondissement", max_length=4, blank=True)
+    state = models.CharField("état", max_length=32)
+    n = models.IntegerField("nombre")
+    # A sum written by ``counts.compact`` (the triggers write False).
+    compacted = models.BooleanField("regroupé", default=False)
+
+    class Meta:
+        verbose_name = "décompte des dossiers déposés"
+        verbose_name_plural = "décomptes des dossiers déposés"
+        indexes = [models.Index(fields=["call_id"], name="statecount_call")]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.arrondissement_code or '—'} : {self.n:+d}"

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from guichet.calls.models import Call
+from guichet import clock
+from guichet.calls.models import Call, CallStatus
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
 
@@ -59,14 +60,24 @@ CALL_WIDE = {Role.MANAGER, Role.COMMITTEE, Role.AUDITOR}
 def roles(user: User, call: Call | int) -> list[AgentRole]:
     if not (user.is_authenticated and user.is_active):
         return []
-    call_id = call if isinstance(call, int) else call.pk
-    cache = getattr(user, "_agent_roles", None)
-    if cache is None:
+    return _roles_by_call(user).get(call if isinstance(call, int) else call.pk, [])
+
+
+def _roles_by_call(user: User) -> dict[int, list[AgentRole]]:
+    cache = getattr(user, "_agent_roles", _UNREAD)
+    if cache is None:  # told to read them again (a role was just changed)
+        getattr(user, "_prefetched_objects_cache", {}).pop("agent_roles", None)
+    if not isinstance(cache, dict):
+        # Read once per request, with their calls, shared with the two-factor policy and the
+        # page's header (``User.call_roles``).
         cache = {}
-        for r in AgentRole.objects.filter(user=user):
+        for r in user.call_roles():
             cache.setdefault(r.call_id, []).append(r)
         user._agent_roles = cache  # type: ignore[attr-defined]
-    return cache.get(call_id, [])
+    return cache
+
+
+_UNREAD = object()
 
 
 def covers_everything(role: AgentRole) -> bool:
@@ -124,8 +135,23 @@ def chairs(user: User, call: Call | int) -> bool:
     return any(r.role == Role.COMMITTEE and r.chair for r in roles(user, call))
 
 
+def calls_open_first(user: User) -> list[Call]:
+    """The calls where ``user`` has a role, in ``Call.objects.open_first()``'s order (open ones
+    first, soonest deadline first, then upcoming, then closed), from the roles already read:
+    no query of its own."""
+    if not user.is_authenticated:
+        return []
+    calls = {r.call_id: r.call for r in user.call_roles()}
+    today = clock.today()
+    rank = {CallStatus.OPEN: 0, CallStatus.UPCOMING: 1, CallStatus.CLOSED: 2}
+    return sorted(calls.values(), key=lambda c: (rank[c.status(today)], c.deadline, c.pk))
+
+
 def calls_of(user: User) -> QuerySet[Call]:
-    return Call.objects.filter(agent_roles__user=user).distinct()
+    """The calls where ``user`` has a role (from the roles already read for this request)."""
+    if not user.is_authenticated:
+        return Call.objects.none()
+    return Call.objects.filter(pk__in=sorted(_roles_by_call(user)))
 
 
 def visible_dossiers(user: User, call: Call) -> QuerySet[Dossier]:

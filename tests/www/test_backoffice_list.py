@@ -264,6 +264,27 @@ def test_every_sortable_column_sorts_without_error(client, call, owner):
             assert len(listed(response)) == 2, sort
 
 
+def test_a_computed_column_sorts_even_when_not_shown_and_costs_nothing_when_unused(
+    client, call, owner
+):
+    cheap = make(call, owner, cost="3000", arrondissement_code="633")  # Riom
+    dear = make(call, owner, cost="9000", arrondissement_code="631")  # Ambert
+    client.force_login(reviewer())
+    shown = ["number", "title"]
+    for sort, expected in (
+        ("cost", [cheap, dear]), ("-cost", [dear, cheap]),
+        ("arrondissement", [dear, cheap]), ("-arrondissement", [cheap, dear]),
+    ):  # fmt: skip
+        response = page(client, tri=sort, choix_colonnes="1", colonnes=shown)
+        assert listed(response) == [d.number for d in expected], sort
+    with CaptureQueriesContext(connection) as queries:
+        page(client, choix_colonnes="1", colonnes=shown)
+    rows = [q["sql"] for q in queries if "dossiers_costline" in q["sql"]]
+    assert not rows, "the cost of each row is computed for a column nobody asked for"
+    html = page(client, choix_colonnes="1", colonnes=["number", "cost"]).content.decode()
+    assert "3\u00a0000\u00a0€" in html and "9\u00a0000\u00a0€" in html
+
+
 def test_the_chosen_columns_are_shown_and_remembered(client, call, owner):
     make(
         call, owner, arrondissement_code="631", population_used=12345,
@@ -383,6 +404,21 @@ def test_the_call_selector_lists_the_calls_of_the_agent(client, call, owner):
     client.force_login(user)
     alone = client.get(URL)
     assert alone.context["call"] == call and 'id="id_appel"' not in alone.content.decode()
+
+
+@pytest.mark.parametrize("day", ["2021-05-01", "2021-06-15", "2026-11-15", "2027-03-01"])
+def test_the_calls_are_ordered_as_open_first_orders_them(day):
+    from guichet.review.permissions import calls_open_first
+
+    user = reviewer()
+    with clock.frozen(dt.datetime.fromisoformat(f"{day}T12:00:00+00:00")):
+        expected = list(
+            Call.objects.filter(agent_roles__user=user)
+            .distinct()
+            .open_first()
+            .order_by("rank", "deadline", "pk")
+        )
+        assert calls_open_first(user) == expected
 
 
 # ---------------------------------------------------------------- bulk actions

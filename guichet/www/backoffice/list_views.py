@@ -35,7 +35,7 @@ from guichet.accounts.models import User
 from guichet.calls.models import Call
 from guichet.review import listing as lists
 from guichet.review.models import AgentRole, Role
-from guichet.review.permissions import Do, calls_of, can_in_call, visible_dossiers
+from guichet.review.permissions import Do, calls_open_first, can_in_call, visible_dossiers
 from guichet.review.services import bulk
 
 from .list_forms import ACTIONS, NOBODY, BulkForm
@@ -62,7 +62,7 @@ def remembered_columns(request: HttpRequest) -> list[str] | None:
 
 
 def _calls(request: HttpRequest) -> list[Call]:
-    calls = list(calls_of(request.user).open_first())  # type: ignore[arg-type]
+    calls = calls_open_first(request.user)  # type: ignore[arg-type]
     if not calls:
         raise Http404("Page introuvable")
     return calls
@@ -117,6 +117,8 @@ def bulk_reviewers(user: User, call: Call) -> list[tuple[str, str]]:
     return []
 
 
+# What every row reads besides its columns: the link, the checkbox and its label.
+ROW_FIELDS = ("uuid", "number")
 _NO_WRAP = frozenset({"number", "state"})  # short values kept on one line
 
 
@@ -225,7 +227,9 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params["appel"] = call.slug
     counts = result.counts()
-    page = KnownCountPaginator(result.queryset, result.page_size, counts[result.tab.key]).get_page(
+    # Only what the shown columns and the rows' links read (lists.narrow).
+    rows = lists.narrow(result.queryset, result.columns, also=ROW_FIELDS)
+    page = KnownCountPaginator(rows, result.page_size, counts[result.tab.key]).get_page(
         request.GET.get("page")
     )
     reviewers = bulk_reviewers(user, call)
