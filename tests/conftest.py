@@ -20,7 +20,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def pytest_collection_modifyitems(items):
-    """Browser journeys last, and after them the tests whose rows are committed (committed_db)."""
+    """Browser journeys last, and after them the tests whose rows are committed (committed_db).
+
+    A test that commits empties every table when it ends, reference data included: it must go
+    through ``committed_db`` (which runs last and reloads that data), never through
+    ``django_db(transaction=True)`` or ``transactional_db`` alone, which would leave the tests after
+    it in the same process without communes or calls."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        commits = (marker is not None and marker.kwargs.get("transaction")) or (
+            "transactional_db" in getattr(item, "fixturenames", ())
+        )
+        if commits and "committed_db" not in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} commits its rows: use the committed_db fixture (tests/conftest.py)"
+            )
     items.sort(
         key=lambda item: (
             "committed_db" in getattr(item, "fixturenames", ()),

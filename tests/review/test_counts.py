@@ -170,8 +170,7 @@ def test_the_unfiltered_list_reads_the_kept_counts_and_a_filtered_one_counts_its
     assert tab_count(arrondissement="632") == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_changes_of_the_same_counts_at_once_do_not_wait_for_each_other():
+def test_two_changes_of_the_same_counts_at_once_do_not_wait_for_each_other(committed_db):
     """Writers only insert rows: a change of a dossier does not lock what another change of a
     dossier in the same arrondissement and state writes."""
     first, second = submitted(), submitted()
