@@ -21,10 +21,9 @@ from guichet import clock
 from guichet.grants import services as grants
 from guichet.review.permissions import Do
 from guichet.rules import programming as solver
-from guichet.rules.money import format_euros
 
 from .models import AgendaItem, Decision, Meeting, Outcome, ProgrammingChoice
-from .services import CommitteeError, DecisionInput, _open_item, decide
+from .services import CommitteeError, DecisionInput, _open_item, amount_within, decide
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -213,7 +212,7 @@ def change(
         elif what == "exclude":
             choice.excluded, choice.pinned = not choice.excluded, False
         elif what == "amount":
-            choice.amount, choice.reason = _checked_amount(item, amount, reason), reason.strip()
+            choice.amount, choice.reason = amount_within(item, amount, reason), reason.strip()
         else:
             if year is not None and grants.position(item.meeting.call, year) is None:
                 raise CommitteeError(f"L’appel n’a pas d’enveloppe pour l’année {year}.", "year")
@@ -221,24 +220,6 @@ def change(
         choice.changed_at, choice.changed_by = clock.now(), user
         choice.save()
     return choice
-
-
-def _checked_amount(item: AgendaItem, amount: Decimal | None, reason: str) -> Decimal:
-    if amount is None or amount <= 0:
-        raise CommitteeError("Indiquez un montant en euros.", "amount")
-    if item.maximum_amount is not None and amount > item.maximum_amount:
-        raise CommitteeError(
-            f"Le montant ({format_euros(amount)}) dépasse le maximum du dossier "
-            f"({format_euros(item.maximum_amount)}).",
-            "amount",
-        )
-    proposed = item.proposed_amount if item.proposed_amount is not None else item.maximum_amount
-    if proposed is not None and amount < proposed and not reason.strip():
-        raise CommitteeError(
-            f"Un montant inférieur à la proposition ({format_euros(proposed)}) doit être motivé.",
-            "reason",
-        )
-    return amount
 
 
 def adopt(meeting: Meeting, user: User, item_ids: list[int] | None = None) -> list[Decision]:

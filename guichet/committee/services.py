@@ -543,8 +543,9 @@ def _checked_decision(item: AgendaItem, data: DecisionInput) -> dict[str, object
             "waiting_rank": rank}  # fmt: skip
 
 
-def _checked_amount(item: AgendaItem, data: DecisionInput, reason: str) -> Decimal:
-    amount, year = data.amount, data.year
+def amount_within(item: AgendaItem, amount: Decimal | None, reason: str) -> Decimal:
+    """An amount the committee may give this dossier: above zero, at most its maximum, and
+    motivated when below the proposal (shared by the decision and the programming's changes)."""
     if amount is None or amount <= 0:
         raise CommitteeError("Indiquez le montant retenu, en euros.", "amount")
     maximum = item.maximum_amount
@@ -559,11 +560,16 @@ def _checked_amount(item: AgendaItem, data: DecisionInput, reason: str) -> Decim
             "amount",
         )
     proposed = item.proposed_amount if item.proposed_amount is not None else maximum
-    if amount < proposed and not reason:
+    if amount < proposed and not reason.strip():
         raise CommitteeError(
             f"Un montant inférieur à la proposition ({format_euros(proposed)}) doit être motivé.",
             "reason",
         )
+    return amount
+
+
+def _checked_amount(item: AgendaItem, data: DecisionInput, reason: str) -> Decimal:
+    amount, year = amount_within(item, data.amount, reason), data.year
     if year is None:
         raise CommitteeError("Choisissez l’enveloppe (année) sur laquelle imputer.", "year")
     position = grants.position(item.meeting.call, year)

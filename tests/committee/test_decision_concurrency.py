@@ -19,7 +19,8 @@ from .factories import Committee, proposed
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs several real connections (PostgreSQL); runs in the PostgreSQL pass of .ci/run",
+    reason="threads must block each other on real connections: the SQLite test database is one "
+    "in-memory connection shared by every thread; runs (never skipped) in .ci/run's PostgreSQL pass",
 )
 
 COMMUNES = [("63040", "Billom"), ("63008", "Arconsat"), ("63005", "Antoingt"), ("63007", "Apchat")]

@@ -22,7 +22,8 @@ from tests.dossiers.factories import REAL_CALL, agent, draft, reviewer
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs several real connections (PostgreSQL); runs in the PostgreSQL pass of .ci/run",
+    reason="threads must block each other on real connections: the SQLite test database is one "
+    "in-memory connection shared by every thread; runs (never skipped) in .ci/run's PostgreSQL pass",
 )
 
 THREADS = 12
