@@ -321,6 +321,8 @@ class EventKind(models.TextChoices):
     REVIEW = "review", "Instruction"
     COMMITTEE = "committee", "Comité de sélection"
     DECISION = "decision", "Décision"
+    ENGAGEMENT = "engagement", "Engagement"
+    PAYMENT = "payment", "Versement"
 
 
 def actor_label(user: Any) -> str:

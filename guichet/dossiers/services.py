@@ -606,3 +606,38 @@ def record_committee_decision(
         )
         _apply(locked, user, action, Actor.COMMITTEE, summary, message)
     return locked
+
+
+# ---------------------------------------------------------------- after the decision
+
+
+def record_post_award(
+    dossier: Dossier, user: User | None, action: Action, summary: str, message: str = ""
+) -> Dossier:
+    """A granted dossier moves after its decision (engagement validated, paid in part or in full,
+    lapsed). Called only by ``grants.postaward``, which checks the agent's permission and the
+    grant's money inside its transaction; the state table checks the move. A repeated move to
+    the state the dossier is already in (a second payment in part) only records the event."""
+    with transaction.atomic():
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
+        transition = find(action, locked.state_enum, Actor.REVIEWER)
+        before = locked.state
+        if locked.state != transition.target:
+            locked.state = transition.target
+            locked.save(update_fields=["state", "saved_at"])
+        _event(
+            locked, user, EventKind.TRANSITION, summary, message=message,
+            action=action.value, from_state=before, to_state=transition.target.value,
+        )  # fmt: skip
+    return locked
+
+
+def post_award_event(
+    dossier: Dossier, user: User | None, kind: str, summary: str, message: str = ""
+) -> Event:
+    """A line of the grant's life in the dossier's history (a proof given, a request made…)."""
+    return _event(dossier, user, kind, summary, message=message)

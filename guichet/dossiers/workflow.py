@@ -22,6 +22,12 @@ class State(StrEnum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
+    # After the decision (grants.postaward): the engagement validated, paid in part, paid in
+    # full, or lapsed for want of a validated engagement by the call's deadline.
+    ENGAGED = "engaged"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+    LAPSED = "lapsed"
 
 
 STATE_LABELS: dict[State, str] = {
@@ -35,6 +41,10 @@ STATE_LABELS: dict[State, str] = {
     State.ACCEPTED: "Accepté",
     State.REFUSED: "Refusé",
     State.WITHDRAWN: "Retiré",
+    State.ENGAGED: "Engagé",
+    State.PARTLY_PAID: "Partiellement versé",
+    State.PAID: "Versé",
+    State.LAPSED: "Caduc",
 }
 
 # DSFR badge colour per state (fr-badge--<suffix>).
@@ -49,6 +59,10 @@ STATE_BADGES: dict[State, str] = {
     State.ACCEPTED: "success",
     State.REFUSED: "error",
     State.WITHDRAWN: "",
+    State.ENGAGED: "success",
+    State.PARTLY_PAID: "success",
+    State.PAID: "success",
+    State.LAPSED: "error",
 }
 
 
@@ -69,6 +83,10 @@ class Action(StrEnum):
     REFUSE = "refuse"
     POSTPONE = "postpone"
     WAIT_LIST = "wait_list"
+    VALIDATE_ENGAGEMENT = "validate_engagement"
+    PAY_PART = "pay_part"
+    PAY_OFF = "pay_off"
+    LAPSE = "lapse"
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,13 @@ class Transition:
 # The states in which a dossier may be put on a committee meeting's agenda and decided there.
 BEFORE_COMMITTEE: frozenset[State] = frozenset(
     {State.PROPOSED, State.POSTPONED, State.WAITING_LIST}
+)
+
+# The states of a granted dossier whose engagement is validated and that payments move on.
+AFTER_ENGAGEMENT: frozenset[State] = frozenset({State.ENGAGED, State.PARTLY_PAID})
+# The states of a dossier with a grant (the grant's page exists).
+GRANTED: frozenset[State] = frozenset(
+    {State.ACCEPTED, State.ENGAGED, State.PARTLY_PAID, State.PAID, State.LAPSED}
 )
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -135,6 +160,36 @@ TRANSITIONS: tuple[Transition, ...] = (
         Actor.COMMITTEE,
         "Inscrire en liste complémentaire",
     ),
+    # After the decision (grants.postaward): the préfecture's agents, each move checked there
+    # against the permission matrix (validate the engagement, record a payment, lapse).
+    Transition(
+        Action.VALIDATE_ENGAGEMENT,
+        frozenset({State.ACCEPTED}),
+        State.ENGAGED,
+        Actor.REVIEWER,
+        "Valider l’engagement",
+    ),
+    Transition(
+        Action.PAY_PART,
+        AFTER_ENGAGEMENT,
+        State.PARTLY_PAID,
+        Actor.REVIEWER,
+        "Enregistrer un versement",
+    ),
+    Transition(
+        Action.PAY_OFF,
+        AFTER_ENGAGEMENT,
+        State.PAID,
+        Actor.REVIEWER,
+        "Enregistrer le dernier versement",
+    ),
+    Transition(
+        Action.LAPSE,
+        frozenset({State.ACCEPTED}),
+        State.LAPSED,
+        Actor.REVIEWER,
+        "Prononcer la caducité",
+    ),
 )
 
 _BY_ACTION: dict[Action, Transition] = {t.action: t for t in TRANSITIONS}
@@ -144,7 +199,7 @@ EDITABLE_BY_APPLICANT: frozenset[State] = frozenset(
     {State.DRAFT, State.SUBMITTED, State.CORRECTION_REQUESTED}
 )
 # States in which the dossier has left the applicant's hands for good.
-FINAL: frozenset[State] = frozenset({State.ACCEPTED, State.REFUSED, State.WITHDRAWN})
+FINAL: frozenset[State] = GRANTED | {State.REFUSED, State.WITHDRAWN}
 
 
 class TransitionRefused(Exception):

@@ -21,6 +21,8 @@ from guichet.accounts.models import User
 from guichet.calls.models import Call, Envelope
 from guichet.dossiers.models import Dossier
 from guichet.rules.money import format_euros
+from guichet.rules.postaward import completion_deadline
+from guichet.rules.timing import local_date
 
 from .models import ZERO, EntryKind, Grant, GrantStatus, LedgerEntry, ReleaseCause
 
@@ -155,12 +157,19 @@ def commit(dossier: Dossier, year: int, amount: Decimal, actor: User | None) -> 
                 raise EnvelopeRefused(refusal(year, amount, remaining), remaining)
             if Grant.objects.filter(dossier=dossier, status=GrantStatus.ACTIVE).exists():
                 raise EnvelopeRefused("Ce dossier a déjà une subvention attribuée.")
+            now = clock.now()
+            call_rules = dossier.call.rules
             grant = Grant.objects.create(
                 dossier=dossier,
                 envelope=envelope,
                 amount=amount,
                 decided_amount=amount,
-                decided_at=clock.now(),
+                engagement_deadline=call_rules.engagement_deadline,
+                completion_deadline=completion_deadline(
+                    local_date(now, call_rules.timezone),
+                    call_rules.post_award.completion_months,
+                ),
+                decided_at=now,
                 decided_by=actor,
                 decided_by_label=history.label(actor, with_email=False),
             )
@@ -194,24 +203,20 @@ def release(
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status != GrantStatus.ACTIVE:
             raise EnvelopeRefused("Cette subvention n’est plus en cours : rien à libérer.")
-        paid = (
-            LedgerEntry.objects.filter(grant=locked, kind=EntryKind.PAYMENT).aggregate(
-                s=Sum("amount")
-            )["s"]
-            or ZERO
-        )
-        if amount > locked.amount - paid:
+        # What is certified (paid or about to be) stays granted: only the rest can go back.
+        free = locked.amount - locked.certified
+        if amount > free:
             raise EnvelopeRefused(
-                f"On ne peut libérer plus que ce qui reste à verser sur la subvention "
-                f"({format_euros(locked.amount - paid)})."
+                f"On ne peut libérer plus que ce qui reste à verser sur la subvention, hors "
+                f"service fait certifié ({format_euros(free)})."
             )
         ends = cause in (ReleaseCause.LAPSE, ReleaseCause.WITHDRAWAL)
-        if ends and amount != locked.amount - paid:
+        if ends and amount != free:
             raise EnvelopeRefused(
                 "Une caducité ou un retrait libère tout ce qui reste à verser "
-                f"({format_euros(locked.amount - paid)})."
+                f"({format_euros(free)})."
             )
-        if not ends and amount == locked.amount:
+        if cause == ReleaseCause.REDUCTION and amount == locked.amount:
             raise EnvelopeRefused(
                 "Une réduction laisse un montant attribué : pour tout libérer, prononcez la "
                 "caducité ou le retrait."
@@ -232,5 +237,28 @@ def release(
                 GrantStatus.LAPSED if cause == ReleaseCause.LAPSE else GrantStatus.WITHDRAWN
             )
         locked.save(update_fields=["amount", "status"])
+    grant.refresh_from_db()
+    return entry
+
+
+def pay(grant: Grant, amount: Decimal, actor: User | None, note: str = "") -> LedgerEntry:
+    """Record that ``amount`` of ``grant`` was paid: a payment line, within what was certified
+    (``grants.postaward.record_payment`` certifies first, under the same locks)."""
+    amount = _positive(amount)
+    with transaction.atomic():
+        envelope = _locked_envelope(grant.envelope.call_id, grant.envelope.year)
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
+        if locked.status != GrantStatus.ACTIVE:
+            raise EnvelopeRefused("Cette subvention n’est plus en cours : rien à verser.")
+        if locked.paid + amount > locked.certified:
+            raise EnvelopeRefused(
+                f"On ne peut verser plus que le service fait certifié "
+                f"({format_euros(locked.certified - locked.paid)} restent à verser)."
+            )
+        entry = _write(
+            envelope, locked, EntryKind.PAYMENT, amount, actor,
+            note=note, remaining_after=envelope.remaining,
+        )  # fmt: skip
+        Grant.objects.filter(pk=locked.pk).update(paid=F("paid") + amount)
     grant.refresh_from_db()
     return entry

@@ -75,6 +75,9 @@ TABS: tuple[Tab, ...] = (
     Tab("proposes", "Proposés au comité", (State.PROPOSED, State.POSTPONED, State.WAITING_LIST),
         "Dossiers proposés au comité"),
     Tab("decides", "Décidés", (State.ACCEPTED, State.REFUSED), "Dossiers décidés"),
+    Tab("subventions", "Subventions en cours", (State.ENGAGED, State.PARTLY_PAID),
+        "Subventions engagées en cours de versement"),
+    Tab("clos", "Versés ou caducs", (State.PAID, State.LAPSED), "Subventions versées ou caduques"),
     Tab("retires", "Retirés", (State.WITHDRAWN,), "Dossiers retirés"),
 )  # fmt: skip
 TABS_BY_KEY = {t.key: t for t in TABS}

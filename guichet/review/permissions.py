@@ -40,15 +40,25 @@ class Do(StrEnum):
     DECIDE = "decide"  # record the committee's decision on a dossier in an open meeting
     CONVENE = "convene"  # prepare a meeting, its agenda, send the convocation
     ISSUE = "issue"  # the decisions' documents: generate, upload the signed scans, notify
+    # After the decision (grants.postaward):
+    FOLLOW = "follow"  # validate or refuse an engagement proof; check, return, refuse a request
+    CERTIFY = (
+        "certify"  # certify the service done with the amount due (not on a request one checked)
+    )
+    ACCOUNT = "account"  # record the State's numbers: engagement juridique, demande de paiement
+    LAPSE = "lapse"  # pronounce the lapse of a grant whose engagement was not proven in time
 
 
 _REVIEW = {
     Do.VIEW, Do.START_REVIEW, Do.REQUEST_CORRECTION, Do.MESSAGE, Do.NOTE, Do.SCORE, Do.PROPOSE,
-    Do.CORRECT_POPULATION, Do.EXPORT,
+    Do.CORRECT_POPULATION, Do.EXPORT, Do.FOLLOW,
 }  # fmt: skip
 ALLOWED: dict[Role, frozenset[Do]] = {
     Role.REVIEWER: frozenset(_REVIEW),
-    Role.MANAGER: frozenset(_REVIEW | {Do.ASSIGN, Do.MANAGE_AGENTS, Do.CONVENE, Do.ISSUE}),
+    Role.MANAGER: frozenset(
+        _REVIEW
+        | {Do.ASSIGN, Do.MANAGE_AGENTS, Do.CONVENE, Do.ISSUE, Do.CERTIFY, Do.ACCOUNT, Do.LAPSE}
+    ),
     Role.COMMITTEE: frozenset({Do.VIEW, Do.VOTE, Do.DECIDE, Do.EXPORT}),
     Role.AUDITOR: frozenset({Do.VIEW, Do.EXPORT}),
 }

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from .applicant import ApplicantKind
 from .money import AmountError, parse_euros
+from .postaward import PaymentKind, PieceKind, PostAwardRules
 
 T = TypeVar("T")
 
@@ -204,6 +205,7 @@ class CallRules:
     settings: Mapping[str, Any] = field(default_factory=dict)
     committee: CommitteeRules = field(default_factory=CommitteeRules)
     programming: ProgrammingRules | None = None
+    post_award: PostAwardRules = field(default_factory=PostAwardRules)
 
     def rule(self, rule_id: str) -> RuleText:
         return self.rules[rule_id]
@@ -477,6 +479,82 @@ def _programming(value: Any, path: str, rules: Mapping[str, RuleText]) -> Progra
     )
 
 
+_POST_AWARD_KEYS = frozenset(
+    {"advance", "instalments_max_share", "completion_months", "reminder_days", "pieces"}
+)
+
+
+def _share(value: Any, path: str) -> Decimal:
+    share = _ratio(value, path, maximum=Decimal(1))
+    if share != share.quantize(Decimal("0.0001")):
+        raise DefinitionError(path, "quatre décimales au plus (ex. 0.30 pour 30 %).")
+    return share
+
+
+def _post_award(value: Any, path: str) -> PostAwardRules:
+    """``post_award:``: the advance (allowed, its maximum share), the share paid in all before the
+    balance, the months from the decision to the balance, the reminders' days before the
+    engagement deadline, and the pieces of each kind of payment request."""
+    m = _mapping(value, path)
+    _only(m, _POST_AWARD_KEYS, path)
+    default = PostAwardRules()
+    allowed, advance_share = default.advance_allowed, default.advance_max_share
+    if m.get("advance") is not None:
+        at = _at(path, "advance")
+        a = _mapping(m["advance"], at)
+        _only(a, frozenset({"allowed", "max_share"}), at)
+        allowed = a.get("allowed", True)
+        if not isinstance(allowed, bool):
+            raise DefinitionError(_at(at, "allowed"), "doit valoir true ou false.")
+        if "max_share" in a:
+            advance_share = _share(a["max_share"], _at(at, "max_share"))
+    instalments = default.instalments_max_share
+    if "instalments_max_share" in m:
+        instalments = _share(m["instalments_max_share"], _at(path, "instalments_max_share"))
+    if advance_share > instalments:
+        raise DefinitionError(
+            _at(path, "advance"), "l'avance ne peut dépasser la part versée avant le solde."
+        )
+    months = default.completion_months
+    if "completion_months" in m:
+        months = _int(m["completion_months"], _at(path, "completion_months"), minimum=1)
+    days = default.reminder_days
+    if "reminder_days" in m:
+        at = _at(path, "reminder_days")
+        days = tuple(
+            sorted(
+                {
+                    _int(d, f"{at}[{i}]", minimum=1)
+                    for i, d in enumerate(_list(m["reminder_days"], at))
+                },
+                reverse=True,
+            )
+        )
+    pieces = dict(default.pieces)
+    if m.get("pieces") is not None:
+        at = _at(path, "pieces")
+        p = _mapping(m["pieces"], at)
+        _only(p, frozenset(k.value for k in PaymentKind), at)
+        known = [k.value for k in PieceKind]
+        for kind, items in p.items():
+            kat = _at(at, str(kind))
+            names = _list(items, kat, non_empty=False)
+            for i, name in enumerate(names):
+                if name not in known:
+                    raise DefinitionError(
+                        f"{kat}[{i}]", f"pièce « {name} » inconnue (connues : {', '.join(known)})."
+                    )
+            pieces[PaymentKind(kind)] = tuple(PieceKind(n) for n in dict.fromkeys(names))
+    return PostAwardRules(
+        advance_allowed=allowed,
+        advance_max_share=advance_share,
+        instalments_max_share=instalments,
+        completion_months=months,
+        reminder_days=days,
+        pieces=pieces,
+    )
+
+
 def _rules(value: Any, path: str) -> dict[str, RuleText]:
     m = _mapping(value, path)
     texts = {}
@@ -604,4 +682,7 @@ def parse_call_rules(data: Any) -> CallRules:
         programming=None
         if root.get("programming") is None
         else _programming(root["programming"], "programming", rules),
+        post_award=PostAwardRules()
+        if root.get("post_award") is None
+        else _post_award(root["post_award"], "post_award"),
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .parameters import CallRules, CollectionSessionRule
+if TYPE_CHECKING:  # the call's parameters import this module's dates
+    from .parameters import CallRules, CollectionSessionRule
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",

@@ -6,6 +6,8 @@ the model refuses ``delete()`` on both, and the envelope's PROTECT keeps lines f
 
 from django.db import migrations
 
+from guichet.grants.migrations import _ledger_trigger
+
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION grants_ledger_append_only() RETURNS trigger AS $$
 BEGIN
@@ -19,12 +21,7 @@ PG_BACKWARD = """
 DROP TRIGGER IF EXISTS grants_ledger_no_update ON grants_ledgerentry;
 DROP FUNCTION IF EXISTS grants_ledger_append_only();
 """
-SQLITE_FORWARD = """
-CREATE TRIGGER grants_ledger_no_update BEFORE UPDATE ON grants_ledgerentry
-BEGIN
-    SELECT RAISE(ABORT, 'grants_ledgerentry is append-only: write a new line');
-END;
-"""
+SQLITE_FORWARD = _ledger_trigger.SQLITE
 SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS grants_ledger_no_update;"
 
 
