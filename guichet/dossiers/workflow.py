@@ -198,8 +198,9 @@ _BY_ACTION: dict[Action, Transition] = {t.action: t for t in TRANSITIONS}
 EDITABLE_BY_APPLICANT: frozenset[State] = frozenset(
     {State.DRAFT, State.SUBMITTED, State.CORRECTION_REQUESTED}
 )
-# States in which the dossier has left the applicant's hands for good.
-FINAL: frozenset[State] = GRANTED | {State.REFUSED, State.WITHDRAWN}
+# States with no way out: refused, withdrawn, paid in full or lapsed. (A retained dossier still
+# moves: its engagement is validated, it is paid, or it lapses.)
+FINAL: frozenset[State] = frozenset({State.REFUSED, State.WITHDRAWN, State.PAID, State.LAPSED})
 
 
 class TransitionRefused(Exception):

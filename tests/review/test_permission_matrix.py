@@ -47,6 +47,10 @@ EXPECTED = {
     Do.DECIDE:                ("",     "",     "",     "OX",     "",     "",       ""),
     Do.CONVENE:               ("",     "",     "OX",   "",       "",     "",       ""),
     Do.ISSUE:                 ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.FOLLOW:                ("O",    "OX",   "OX",   "",       "",     "",       ""),
+    Do.CERTIFY:               ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.ACCOUNT:               ("",     "",     "OX",   "",       "",     "",       ""),
+    Do.LAPSE:                 ("",     "",     "OX",   "",       "",     "",       ""),
 }  # fmt: skip
 
 
