@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import IO, TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 
 from guichet import clock
 from guichet.accounts import history
@@ -596,8 +596,10 @@ def certify(
             locked.certified_by_label = _label(user)
             locked.certification_note = note
             locked.save()
-            grant.certified += amount_due
-            grant.save(update_fields=["certified"])
+            # Added in the database (not written back from here): should anything write around
+            # the lock, the constraint still sees every certification.
+            Grant.objects.filter(pk=grant.pk).update(certified=F("certified") + amount_due)
+            grant.refresh_from_db(fields=["certified"])
             _event(
                 grant, user, EventKind.PAYMENT,
                 f"Service fait certifié pour la demande n° {locked.number} : "
