@@ -13,7 +13,9 @@ from guichet.grants.models import GrantStatus, LedgerEntry, RequestStatus
 from guichet.grants.postaward import PostAwardRefused
 
 from .factories import (
+    AFTER_DEADLINE,
     FOLLOW_AT,
+    SIGNED_ON,
     certificate,
     engaged,
     expense,
@@ -95,3 +97,195 @@ def test_no_request_before_the_engagement_is_validated():
     grant, owner, _ = granted()
     with clock.frozen(FOLLOW_AT), pytest.raises(PostAwardRefused, match="engagement validé"):
         postaward.request_payment(grant, owner, "advance", E("100"))
+
+
+def test_a_late_or_future_signature_is_refused_at_its_field_and_nothing_is_stored():
+    grant, owner, _ = granted()
+    from guichet.grants.models import EngagementProof
+    from tests.dossiers.factories import pdf_upload
+
+    with clock.frozen(AFTER_DEADLINE):
+        with pytest.raises(PostAwardRefused, match="hors délai") as late:
+            postaward.submit_engagement(grant, owner, pdf_upload(), dt.date(2022, 1, 1))
+        assert late.value.field == "signed_on"
+        postaward.submit_engagement(grant, owner, pdf_upload(), dt.date(2021, 12, 31))
+    with clock.frozen(FOLLOW_AT), pytest.raises(PostAwardRefused, match="futur"):
+        postaward.submit_engagement(grant, owner, pdf_upload(), dt.date(2021, 9, 16))
+    assert EngagementProof.objects.filter(grant=grant).count() == 1
+
+
+def test_a_refused_proof_stays_in_the_history_and_another_can_be_given():
+    grant, owner, people = granted()
+    from tests.dossiers.factories import pdf_upload
+
+    with clock.frozen(FOLLOW_AT):
+        proof = postaward.submit_engagement(grant, owner, pdf_upload(), SIGNED_ON)
+        with pytest.raises(PostAwardRefused, match="attend déjà"):
+            postaward.submit_engagement(grant, owner, pdf_upload(), SIGNED_ON)
+        with pytest.raises(PostAwardRefused) as empty:
+            postaward.refuse_engagement(proof, people.reviewer, "  ")
+        assert empty.value.field == "reason"
+        postaward.refuse_engagement(proof, people.reviewer, "Le devis n’est pas signé.")
+        with pytest.raises(PostAwardRefused, match="déjà « Refusé »"):
+            postaward.validate_engagement(proof, people.reviewer)
+        second = postaward.submit_engagement(grant, owner, pdf_upload(), SIGNED_ON)
+        postaward.validate_engagement(second, people.reviewer)
+    summaries = list(grant.dossier.events.values_list("summary", flat=True))
+    assert "Preuve d’engagement refusée" in summaries
+    assert any(s.startswith("Engagement validé") for s in summaries)
+
+
+def test_only_the_team_gives_proofs_and_only_agents_with_the_right_act():
+    grant, owner, people = granted()
+    from guichet.grants.postaward import NotAllowed
+    from tests.dossiers.factories import agent, pdf_upload
+
+    with clock.frozen(FOLLOW_AT):
+        with pytest.raises(NotAllowed):
+            postaward.submit_engagement(grant, agent(), pdf_upload(), SIGNED_ON)
+        proof = postaward.submit_engagement(grant, owner, pdf_upload(), SIGNED_ON)
+        for who in (owner, people.team.chair, agent()):
+            with pytest.raises(NotAllowed):
+                postaward.validate_engagement(proof, who)
+        with pytest.raises(NotAllowed):
+            postaward.lapse(grant, people.reviewer)
+
+
+def test_a_returned_request_comes_back_with_its_pieces_and_a_refused_one_frees_its_kind():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        request = postaward.request_payment(
+            grant, owner, "balance", E(4000), [expense(4000)], [invoice(), certificate()]
+        )
+        with pytest.raises(PostAwardRefused, match="déjà été demandé"):
+            postaward.request_payment(
+                grant, owner, "balance", E(100), [expense(100)], [invoice(), certificate()]
+            )
+        postaward.return_request(request, people.reviewer, "Joignez la facture du 10 septembre.")
+        with pytest.raises(PostAwardRefused, match="Pièces demandées"):
+            postaward.check_request(request, people.reviewer)
+        request = postaward.complete_request(request, owner, [invoice()], "Voici la facture.")
+        assert request.status == RequestStatus.SUBMITTED and request.pieces.count() == 3
+        postaward.refuse_request(request, people.reviewer, "Dépenses hors projet.")
+        again = postaward.request_payment(
+            grant, owner, "balance", E(4000), [expense(4000)], [invoice(), certificate()]
+        )
+    assert again.number == 2
+
+
+def test_missing_pieces_and_bad_expense_lines_are_refused_at_their_field():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    from dataclasses import replace
+
+    bad_vat = replace(expense(1000), amount_incl_vat=E(999))
+    with clock.frozen(FOLLOW_AT):
+        with pytest.raises(PostAwardRefused, match="Certificat") as missing:
+            postaward.request_payment(
+                grant, owner, "balance", E(1000), [expense(1000)], [invoice()]
+            )
+        assert missing.value.field == "pieces"
+        with pytest.raises(PostAwardRefused, match="TTC") as vat:
+            postaward.request_payment(grant, owner, "instalment", E(900), [bad_vat], [invoice()])
+        assert vat.value.field == "expenses"
+        with pytest.raises(PostAwardRefused, match="ligne par ligne"):
+            postaward.request_payment(grant, owner, "instalment", E(900), [], [invoice()])
+        with pytest.raises(PostAwardRefused) as kind:
+            postaward.request_payment(grant, owner, "deposit", E(900))
+        assert kind.value.field == "kind"
+
+
+def test_the_state_numbers_are_checked():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        for number in ("123", "abcdefghij", "21034567890"):
+            with pytest.raises(PostAwardRefused, match="dix chiffres"):
+                postaward.record_legal_commitment(grant, people.manager, number, 2021, E(5000))
+        with pytest.raises(PostAwardRefused, match="dépasseraient"):
+            postaward.record_legal_commitment(
+                grant, people.manager, "2103456789", 2021, E("5000.01")
+            )
+        postaward.record_legal_commitment(grant, people.manager, "2103 456 789", 2021, E(2500))
+        with pytest.raises(PostAwardRefused, match="déjà enregistré"):
+            postaward.record_legal_commitment(grant, people.manager, "2103456789", 2022, E(1))
+        with pytest.raises(PostAwardRefused, match="déjà enregistré"):
+            postaward.record_legal_commitment(grant, people.manager, "2203456789", 2021, E(1))
+        postaward.record_legal_commitment(grant, people.manager, "2203456789", 2022, E(2500))
+        request = postaward.request_payment(grant, owner, "advance", E(1500))
+        postaward.check_request(request, people.reviewer)
+        postaward.certify(request, people.certifier, E(1500))
+        with pytest.raises(PostAwardRefused, match="montant certifié"):
+            postaward.record_payment(request, people.manager, "1", dt.date(2021, 9, 15), E(1000))
+        with pytest.raises(PostAwardRefused, match="précéder"):
+            postaward.record_payment(request, people.manager, "1", dt.date(2021, 9, 14), E(1500))
+        with pytest.raises(PostAwardRefused, match="chiffres"):
+            postaward.record_payment(
+                request, people.manager, "12-34", dt.date(2021, 9, 15), E(1500)
+            )
+        postaward.record_payment(request, people.manager, "1", dt.date(2021, 9, 15), E(1500))
+    grant.refresh_from_db()
+    assert (grant.status, grant.paid) == (GrantStatus.ACTIVE, E(1500))
+    assert grant.dossier.state == "partly_paid"
+
+
+def test_a_certified_amount_below_the_request_needs_its_reason():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        request = postaward.request_payment(grant, owner, "advance", E(1500))
+        postaward.check_request(request, people.reviewer)
+        with pytest.raises(PostAwardRefused) as why:
+            postaward.certify(request, people.certifier, E(1000))
+        assert why.value.field == "note"
+        with pytest.raises(PostAwardRefused) as above:
+            postaward.certify(request, people.certifier, E("1500.01"))
+        assert above.value.field == "amount_due"
+        postaward.certify(request, people.certifier, E(1000), "Une facture n’est pas acquittée.")
+
+
+def test_the_lapse_releases_the_grant_after_the_deadline_only():
+    grant, _, people = granted()
+    with clock.frozen(FOLLOW_AT):
+        assert not postaward.lapse_candidates(people.call.pk).exists()
+        with pytest.raises(PostAwardRefused, match="n’est pas passée"):
+            postaward.lapse(grant, people.manager)
+    with clock.frozen(AFTER_DEADLINE):
+        assert list(postaward.lapse_candidates(people.call.pk)) == [grant]
+        postaward.lapse(grant, people.manager)
+        with pytest.raises(PostAwardRefused, match="Caduque"):
+            postaward.lapse(grant, people.manager)
+    grant.refresh_from_db()
+    assert (grant.status, grant.amount) == (GrantStatus.LAPSED, E(0))
+    release = LedgerEntry.objects.get(grant=grant, kind="release")
+    assert (release.cause, release.amount) == ("lapse", E(5000))
+    assert grant.dossier.state == "lapsed"
+    (p2021, _) = services.positions(people.call)
+    assert p2021.released == E(5000)
+
+
+def test_an_engaged_grant_never_lapses():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(AFTER_DEADLINE):
+        assert not postaward.lapse_candidates(people.call.pk).exists()
+        with pytest.raises(PostAwardRefused, match="validé"):
+            postaward.lapse(grant, people.manager)
+
+
+def test_a_release_keeps_what_is_certified():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        request = postaward.request_payment(grant, owner, "advance", E(1500))
+        postaward.check_request(request, people.reviewer)
+        postaward.certify(request, people.certifier, E(1500))
+    from guichet.grants.models import ReleaseCause
+    from guichet.grants.services import EnvelopeRefused
+
+    with pytest.raises(EnvelopeRefused, match="3\u00a0500"):
+        services.release(grant, E("3500.01"), ReleaseCause.REDUCTION, people.manager)
+    services.release(grant, E(3500), ReleaseCause.REDUCTION, people.manager)
+    grant.refresh_from_db()
+    assert (grant.amount, grant.certified) == (E(1500), E(1500))
