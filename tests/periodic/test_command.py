@@ -251,3 +251,18 @@ def test_a_lapse_list_a_concurrent_run_wrote_the_same_day_is_not_sent_again(
     run_on(day, django_capture_on_commit_callbacks)
     assert lapse_list_mails() == []
     assert PeriodicRun.objects.latest("pk").summary["lapse_lists"]["déjà envoyés"] == 1
+
+
+def test_the_runs_and_notices_are_read_in_the_admin(admin_client, monkeypatch):
+    monkeypatch.setattr(steps, "engagement_reminders", lambda today: 1 / 0)
+    with pytest.raises(CommandError):
+        call_command("guichet_periodic", stdout=StringIO())
+    run = PeriodicRun.objects.get()
+    listing = admin_client.get("/admin/periodic/periodicrun/")
+    assert listing.status_code == 200
+    assert "relances d’engagement : échec" in listing.content.decode()
+    page = admin_client.get(f"/admin/periodic/periodicrun/{run.pk}/change/")
+    assert page.status_code == 200 and "ZeroDivisionError" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert admin_client.get("/admin/periodic/periodicrun/add/").status_code == 403
+    assert admin_client.get("/admin/periodic/managernotice/").status_code == 200
