@@ -27,10 +27,7 @@ def test_the_loop_runs_the_command_again_and_stops_with_its_run(tmp_path):
     # A stand-in for .venv/bin/python: records its arguments, then blocks in a long run on the
     # third call so that the loop is stopped mid-run.
     fake.write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> {log}\n'
-        f'[ "$(wc -l < {log})" -ge 3 ] && exec sleep 600\n'
-        "exit 1\n"
+        f'#!/bin/sh\necho "$*" >> {log}\n[ "$(wc -l < {log})" -ge 3 ] && exec sleep 600\nexit 1\n'
     )
     fake.chmod(0o755)
     env = {**os.environ, "GUICHET_PERIODIC_INTERVAL": "0.1"}
@@ -58,4 +55,3 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
