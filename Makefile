@@ -45,10 +45,12 @@ demo: setup
 	@echo "  Administration : http://$(HOST):$(PORT)/admin/ (comptes ci-dessus)"
 	@echo "  En ligne de commande : $(BIN)/guichet simulate --applicant commune:63040 --cost 8000 --json"
 	@echo "  Tâches de fond (accusés de réception et leurs courriels) : var/worker.log"
+	@echo "  Travaux périodiques (relances, ménage), maintenant puis toutes les heures : var/periodic.log"
 	@echo ""
-	@# The tasks worker runs beside the server and stops with it.
+	@# The tasks worker and the periodic loop run beside the server and stop with it.
 	$(BIN)/python manage.py db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	scripts/demo_periodic.sh $(BIN)/python >var/periodic.log 2>&1 & periodic=$$!; \
+	trap 'kill $$worker $$periodic 2>/dev/null; wait $$worker $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we may (root, apt).
@@ -87,7 +89,8 @@ bench: install
 
 # Production (README, « Production »): the settings and DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 # DATABASE_URL… come from the environment. The tasks worker (manage.py db_worker) and the periodic
-# command (manage.py guichet_periodic, every few minutes) run beside it, under systemd or cron.
+# command (manage.py guichet_periodic, at least daily, every few minutes is fine) run beside it,
+# under systemd or cron.
 serve-prod: install
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py collectstatic --noinput

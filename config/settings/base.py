@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "guichet.grants",
     "guichet.committee",
     "guichet.exports",
+    "guichet.periodic",
     "guichet.demo",
     "guichet.www.applicant",
 ]

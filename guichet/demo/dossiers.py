@@ -2,15 +2,19 @@
 and the selection committee at work on them.
 
 ``create()`` deletes the dossiers that demo accounts (``@demo.guichet.fr``) made on the demo call,
-with the committee's meetings, grants and ledger lines that the previous demo wrote for them,
+with the committee's meetings, grants (and their proofs, requests, payments) and ledger lines that
+the previous demo wrote for them,
 then builds them again through the services, as the applicants, the reviewer, the programme
 manager and the committee would have, with the clock moved back to the moment of each step:
 between the call's opening and now, never after the deadline. A first meeting of the committee,
 a few days ago, decided ten dossiers (retained, one with a reduced amount, refused, postponed,
 on the waiting list) and committed their grants in the envelopes' ledger when it was closed; a
 second one, convened for the coming days, has the postponed dossier and the dossiers proposed
-since on its frozen agenda. The same seed gives the same collectivités, projects, marks,
-decisions and amounts.
+since on its frozen agenda. The first meeting's grants have lived since (``Builder.post_award``):
+engagements validated, a proof waiting, an advance paid, a balance checked and awaiting its
+certification, a grant paid off and closed. No grant lapses: the demo call's engagement deadline
+is moved with its dates, always ahead. The same seed gives the same collectivités, projects,
+marks, decisions and amounts.
 
 The e-mails of this made-up history (convocations included) are not sent. The receipts follow
 the tasks backend: rendered when the transaction commits with the immediate backend, queued for
@@ -63,12 +67,27 @@ from guichet.dossiers.models import (
     SubmissionCounter,
 )
 from guichet.dossiers.workflow import Actor, State
+from guichet.grants import postaward
 from guichet.grants import services as grants
-from guichet.grants.models import EntryKind, Grant, LedgerEntry
+from guichet.grants.models import (
+    EngagementProof,
+    EntryKind,
+    Grant,
+    GrantDocument,
+    GrantStatus,
+    LedgerEntry,
+    LegalCommitment,
+    Payment,
+    PaymentRequest,
+    RequestPiece,
+)
+from guichet.grants.postaward import ExpenseInput
 from guichet.review import services as review
 from guichet.review.models import OpinionKind, Role
 from guichet.review.services import ScoreInput
+from guichet.rules import postaward as post_award_rules
 from guichet.rules.money import format_euros
+from guichet.rules.postaward import PaymentKind
 from guichet.territories.models import Commune, Departement, Epci
 
 DEMO_CALL = "demo-fitn7-axe3-puy-de-dome"
@@ -160,6 +179,7 @@ class Result:
     by_kind: dict[str, int] = field(default_factory=dict)
     meetings: list[str] = field(default_factory=list)  # a line per meeting of the committee
     envelopes: list[str] = field(default_factory=list)  # a line per envelope year
+    grants: list[str] = field(default_factory=list)  # a line per followed grant
 
 
 # ---------------------------------------------------------------- the collectivités
@@ -999,6 +1019,148 @@ class Builder:
             second = committee.convene(second, manager)
         return [first, second]
 
+    # ---- after the decision
+
+    # What happens to the first meeting's retained dossiers since (in the order of their numbers).
+    FOLLOW_UP = ("engaged", "proof_pending", "advance_paid", "balance_checked", "closed")
+
+    def post_award(self, made: list[tuple[Dossier, State]]) -> list[str]:
+        """The grants of the first meeting since it closed, through the services: the teams
+        prove their engagement and the reviewer validates it; one proof still waits; one grant
+        has its legal commitment (EJ) and its advance paid; one its balance asked, with invoices
+        and the statement of expenses, checked by the reviewer and awaiting the manager's
+        certification; one is paid off and closed. The engagement deadline is ahead: no grant
+        lapses in the demo. Returns a line per grant for the command's report."""
+        manager, _, _ = self.committee_members()
+        reviewer = self.reviewer
+        retained = sorted((d for d, s in made if s is State.ACCEPTED), key=lambda d: d.number)
+        plan = list(zip(retained, self.FOLLOW_UP, strict=False))
+        steps: list[tuple[str, Dossier]] = []
+        for dossier, fate in plan:
+            if fate != "proof_pending":
+                steps += [("prove", dossier), ("validate", dossier)]
+            if fate == "advance_paid":
+                steps += [("commit", dossier), ("advance", dossier), ("check", dossier),
+                          ("certify", dossier), ("pay", dossier)]  # fmt: skip
+            if fate in {"balance_checked", "closed"}:
+                steps += [("balance", dossier), ("check", dossier)]
+            if fate == "closed":
+                steps += [("certify", dossier), ("commit", dossier), ("pay", dossier)]
+        steps += [("prove", d) for d, fate in plan if fate == "proof_pending"]
+        # Each step at its own moment, in office hours, after the close and before now: the
+        # first step of every dossier, then the second of every dossier… so that each dossier's
+        # steps keep their order.
+        rank: dict[int, int] = {}
+        ranked = []
+        for i, (action, dossier) in enumerate(steps):
+            ranked.append((rank.get(dossier.pk, 0), i, action, dossier))
+            rank[dossier.pk] = rank.get(dossier.pk, 0) + 1
+        ranked.sort(key=lambda row: row[:2])
+        lo = self.time.sittings.closed + dt.timedelta(hours=1)
+        hi = self.time.now - dt.timedelta(minutes=20)
+        requests: dict[int, Any] = {}
+        for (_, _, action, dossier), moment in zip(
+            ranked, self.time.moments(lo, hi, len(ranked)), strict=True
+        ):
+            grant = Grant.objects.select_related("dossier__call", "envelope").get(
+                dossier=dossier, status=GrantStatus.ACTIVE
+            )
+            with clock.frozen(moment):
+                requests[dossier.pk] = self._follow(
+                    action, grant, requests.get(dossier.pk), manager, reviewer, moment
+                )
+        lines: list[str] = []
+        for dossier, fate in plan:
+            grant = Grant.objects.filter(dossier=dossier).latest("pk")
+            lines.append(
+                f"{dossier.number} : {POST_AWARD_WORDS[fate]} (subvention de "
+                f"{format_euros(grant.decided_amount)}, versé {format_euros(grant.paid)})."
+            )
+        return lines
+
+    def _follow(
+        self, action: str, grant: Grant, request: Any, manager: User, reviewer: User,
+        moment: dt.datetime,
+    ) -> Any:  # fmt: skip
+        """One step of a grant's life, by the person who takes it; returns the payment request
+        it made or acted on."""
+        dossier = grant.dossier
+        owner = dossier.memberships.select_related("user").order_by("pk").first().user
+        words = texts()["post_award"]
+        day = moment.astimezone(PARIS).date()
+        seq = grant.pk % 10_000
+        lines = list(dossier.cost_lines.order_by("pk"))
+        name = dossier.applicant_name
+        if action == "prove":
+            signed = min(dossier.engagement_date or day, day)
+            proof = words["engagement_proof"]
+            total = sum((line.amount_excl_vat for line in lines), Decimal(0))
+            supplier = lines[0].supplier if lines else name
+            content = pdf_document(
+                proof["title"].format(supplier=supplier),
+                [line.format(name=name, title=dossier.title, total=format_euros(total),
+                             signed=signed.strftime("%d/%m/%Y")) for line in proof["lines"]],
+            )  # fmt: skip
+            postaward.submit_engagement(
+                grant, owner, _upload(f"bon-de-commande-{slugify(supplier)[:40]}.pdf", content),
+                signed,
+            )  # fmt: skip
+            return request
+        if action == "validate":
+            postaward.validate_engagement(postaward.pending_engagement(grant), reviewer)
+            return request
+        if action == "commit":
+            year = grant.envelope.year
+            postaward.record_legal_commitment(
+                grant, manager, f"99{year}{seq:04d}", year, grant.amount
+            )
+            return request
+        if action == "advance":
+            top = post_award_rules.ceiling(
+                postaward.post_award_rules(grant), PaymentKind.ADVANCE, postaward.money(grant)
+            )
+            return postaward.request_payment(
+                grant, owner, PaymentKind.ADVANCE, top.quantize(Decimal(1), ROUND_FLOOR)
+            )
+        if action == "balance":
+            invoice = words["invoice"]
+            certificate = words["completion_certificate"]
+            expenses, pieces = [], []
+            for i, line in enumerate(lines):
+                invoiced = max(grant.engaged_on or day, day - dt.timedelta(days=len(lines) - i))
+                expenses.append(ExpenseInput(
+                    supplier=line.supplier or name, invoiced_on=invoiced, nature=line.nature,
+                    amount_excl_vat=line.amount_excl_vat, amount_incl_vat=line.amount_incl_vat,
+                    invoice_number=f"F-{invoiced:%y%m}-{seq:04d}{i + 1}",
+                ))  # fmt: skip
+                content = pdf_document(
+                    invoice["title"].format(supplier=line.supplier or name),
+                    [text.format(name=name, nature=line.nature,
+                                 amount=format_euros(line.amount_excl_vat))
+                     for text in invoice["lines"]],
+                )  # fmt: skip
+                pieces.append(("invoice", _upload(f"facture-{i + 1}.pdf", content)))
+            content = pdf_document(
+                certificate["title"],
+                [text.format(name=name, title=dossier.title) for text in certificate["lines"]],
+            )
+            pieces.append(("completion_certificate", _upload("certificat-achevement.pdf", content)))
+            return postaward.request_payment(
+                grant, owner, PaymentKind.BALANCE, grant.amount - grant.certified, expenses, pieces
+            )
+        if action == "check":
+            return postaward.check_request(request, reviewer)
+        if action == "certify":
+            return postaward.certify(request, manager, request.amount_requested)
+        if action == "pay":
+            year = grant.envelope.year
+            postaward.record_payment(
+                request, manager, f"99{year}{seq:04d}{request.number:02d}", day,
+                request.amount_due,
+            )  # fmt: skip
+            return request
+        raise ValueError(action)
+
     def _decisions(
         self, decided: list[tuple[Dossier, State]], proposed: dict[int, Decimal | None]
     ) -> dict[int, DecisionInput]:
@@ -1219,8 +1381,21 @@ def _delete_previous(call: Call) -> int:
             "file", flat=True
         )
     ]
-    Meeting.objects.filter(pk__in=meetings).delete()  # agendas, attendance, votes, decisions
     previous_grants = Grant.objects.filter(dossier__in=ids)
+    # The grants' life after the decision: proofs, requests (their lines and pieces), the
+    # State's numbers, payments, documents; reminders go with their grant.
+    for model, rows in (
+        (EngagementProof, EngagementProof.objects.filter(grant__in=previous_grants)),
+        (RequestPiece, RequestPiece.objects.filter(request__grant__in=previous_grants)),
+        (GrantDocument, GrantDocument.objects.filter(grant__in=previous_grants)),
+    ):
+        files += [(model, name) for name in rows.values_list("file", flat=True)]
+    Meeting.objects.filter(pk__in=meetings).delete()  # agendas, attendance, votes, decisions
+    Payment.objects.filter(request__grant__in=previous_grants).delete()
+    PaymentRequest.objects.filter(grant__in=previous_grants).delete()
+    LegalCommitment.objects.filter(grant__in=previous_grants).delete()
+    EngagementProof.objects.filter(grant__in=previous_grants).delete()
+    GrantDocument.objects.filter(grant__in=previous_grants).delete()
     _delete_ledger_lines(LedgerEntry.objects.filter(grant__in=previous_grants))
     previous_grants.delete()
     _sum_envelopes_again(call)
@@ -1372,6 +1547,7 @@ def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = No
             if progress:
                 progress(i, len(plan))
         meetings = builder.meetings(made)
+        followed = builder.post_award(made)
         pks = [d.pk for d, _ in made]
         counts = Counter(Dossier.objects.filter(pk__in=pks).values_list("state", flat=True))
         receipts = sum(1 for d in Dossier.objects.filter(pk__in=pks) if d.submitted_at)
@@ -1391,8 +1567,17 @@ def create(*, seed: int = SEED, progress: Callable[[int, int], None] | None = No
         by_kind=dict(by_kind),
         meetings=sittings,
         envelopes=envelopes,
+        grants=followed,
     )
 
+
+POST_AWARD_WORDS = {
+    "engaged": "engagement validé",
+    "proof_pending": "preuve d’engagement à vérifier",
+    "advance_paid": "engagement juridique enregistré, avance versée",
+    "balance_checked": "solde demandé (factures, état des dépenses), vérifié, service fait à certifier",
+    "closed": "solde versé, subvention soldée",
+}
 
 OUTCOME_WORDS = {
     Outcome.RETAINED: ("retenu", "retenus"),

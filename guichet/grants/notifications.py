@@ -171,9 +171,11 @@ def payment_recorded(grant: Grant, payment: Payment) -> None:
 
 
 def engagement_reminder(grant: Grant, days: int) -> list[str]:
-    """The reminder ``days`` before the engagement deadline; returns the addresses it went to."""
+    """The reminder ``days`` before the engagement deadline (« dans 30 jours », « demain »,
+    « aujourd’hui même »); returns the addresses it went to."""
     to = team_addresses(grant.dossier)
     deadline = grant.engagement_deadline
+    when = "aujourd’hui même" if days == 0 else "demain" if days == 1 else f"dans {days} jours"
     _send(
         to,
         f"Dossier {grant.dossier.number} : engagement à prouver avant le "
@@ -181,7 +183,7 @@ def engagement_reminder(grant: Grant, days: int) -> list[str]:
         [
             f"La subvention de {format_euros(grant.amount)} accordée au projet {_name(grant)} "
             f"suppose que le projet soit engagé (devis ou marché signé) au plus tard le "
-            f"{french_date(deadline) if deadline else ''}, dans {days} jours.",
+            f"{french_date(deadline) if deadline else ''}, {when}.",
             "Déposez la preuve de l’engagement (le devis ou le contrat signé et sa date de "
             "signature). Sans engagement prouvé à cette date, la subvention deviendra caduque.",
         ],

@@ -25,9 +25,22 @@ from guichet.committee.models import Meeting, MeetingStatus, Outcome
 from guichet.demo import dossiers as demo
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier, Event, PieceKind
-from guichet.dossiers.workflow import BEFORE_COMMITTEE, State
+from guichet.dossiers.workflow import BEFORE_COMMITTEE, GRANTED, State
+from guichet.grants import postaward
 from guichet.grants import services as grants
-from guichet.grants.models import AppendOnly, EntryKind, Grant, GrantStatus, LedgerEntry
+from guichet.grants.models import (
+    AppendOnly,
+    EngagementProof,
+    EntryKind,
+    ExpenseLine,
+    Grant,
+    GrantStatus,
+    LedgerEntry,
+    LegalCommitment,
+    Payment,
+    PaymentRequest,
+    RequestPiece,
+)
 from guichet.review.models import AgentRole, Role
 from tests.dossiers.factories import agent
 
@@ -36,7 +49,7 @@ pytestmark = pytest.mark.django_db
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # What each outcome of the committee leaves the dossier in.
 OUTCOME_STATES = {
-    Outcome.RETAINED: State.ACCEPTED,
+    Outcome.RETAINED: State.ACCEPTED,  # then engaged, paid… (test_the_grants_are_followed…)
     Outcome.REFUSED: State.REFUSED,
     Outcome.POSTPONED: State.POSTPONED,
     Outcome.WAITING_LIST: State.WAITING_LIST,
@@ -54,21 +67,36 @@ def demo_call() -> Call:
     return Call.objects.get(slug=demo.DEMO_CALL)
 
 
+# The states the demo leaves no dossier in: no grant lapses before the engagement deadline,
+# which the demo call's shifted dates keep in the future.
+NEVER_IN_DEMO = {State.LAPSED.value}
+
+
 def assert_ledger_is_the_grants(call: Call) -> None:
-    """Every envelope's ledger sums to its active grants, and its maintained sums are the
-    ledger's."""
+    """Every envelope's ledger sums to its active and closed grants (a closed grant's amount is
+    what it paid), what was paid to the payments, and its maintained sums are the ledger's."""
     for envelope in call.envelopes.all():
         lines = LedgerEntry.objects.filter(envelope=envelope)
         committed = lines.filter(kind=EntryKind.COMMITMENT).aggregate(s=Sum("amount"))["s"] or 0
         released = lines.filter(kind=EntryKind.RELEASE).aggregate(s=Sum("amount"))["s"] or 0
+        paid = lines.filter(kind=EntryKind.PAYMENT).aggregate(s=Sum("amount"))["s"] or 0
         granted = (
-            Grant.objects.filter(envelope=envelope, status=GrantStatus.ACTIVE).aggregate(
-                s=Sum("amount")
-            )["s"]
+            Grant.objects.filter(
+                envelope=envelope, status__in=[GrantStatus.ACTIVE, GrantStatus.CLOSED]
+            ).aggregate(s=Sum("amount"))["s"]
+            or 0
+        )
+        payments = (
+            Payment.objects.filter(request__grant__envelope=envelope).aggregate(s=Sum("amount"))[
+                "s"
+            ]
             or 0
         )
         assert committed - released == granted, envelope.year
-        assert (envelope.committed, envelope.released) == (committed, released), envelope.year
+        assert paid == payments, envelope.year
+        assert (envelope.committed, envelope.released, envelope.paid) == (
+            committed, released, paid
+        ), envelope.year  # fmt: skip
 
 
 def test_the_command_fills_the_demo_call_with_dossiers_in_every_state(
@@ -80,7 +108,7 @@ def test_the_command_fills_the_demo_call_with_dossiers_in_every_state(
     call = demo_call()
     dossiers = list(Dossier.objects.filter(call=call).prefetch_related("cost_lines", "partners"))
     assert 55 <= len(dossiers) <= 65
-    assert {d.state for d in dossiers} == {s.value for s in State}
+    assert {d.state for d in dossiers} == {s.value for s in State} - NEVER_IN_DEMO
 
     deadline = dt.datetime.combine(call.deadline, dt.time(23, 59, 59), tzinfo=PARIS)
     submitted = [d for d in dossiers if d.submitted_at]
@@ -171,9 +199,12 @@ def test_running_it_again_gives_the_same_dossiers_and_leaves_the_others_alone():
     # The first run's meetings, grants and ledger lines are gone; the real call's are not.
     assert Meeting.objects.filter(call=demo_call()).count() == 2
     assert [m.number for m in Meeting.objects.filter(call=demo_call())] == [1, 2]
-    assert LedgerEntry.objects.filter(envelope__call=demo_call()).count() == Grant.objects.filter(
-        envelope__call=demo_call()
-    ).count() == first.counts["accepted"]  # fmt: skip
+    granted = sum(first.counts[s.value] for s in GRANTED)
+    commitments = LedgerEntry.objects.filter(envelope__call=demo_call(), kind=EntryKind.COMMITMENT)
+    assert commitments.count() == Grant.objects.filter(envelope__call=demo_call()).count()
+    assert commitments.count() == granted == 5
+    assert second.grants == first.grants and len(first.grants) == 5
+    assert Payment.objects.filter(request__grant__envelope__call=demo_call()).count() == 2
     assert_ledger_is_the_grants(demo_call())
     assert LedgerEntry.objects.filter(grant=elsewhere).count() == 1
     assert grants.position(elsewhere.envelope.call, 2021).committed == Decimal(5000)
@@ -198,6 +229,12 @@ def test_running_it_again_gives_the_same_dossiers_and_leaves_the_others_alone():
     assert not LedgerEntry.objects.filter(envelope__call=demo_call()).exists()
     assert all(p.committed == p.released == 0 for p in grants.positions(demo_call()))
     assert all(e.committed == e.released == e.paid == 0 for e in demo_call().envelopes.all())
+    for model, grant_field in (
+        (EngagementProof, "grant"), (PaymentRequest, "grant"), (LegalCommitment, "grant"),
+        (Payment, "request__grant"), (ExpenseLine, "request__grant"),
+        (RequestPiece, "request__grant"),
+    ):  # fmt: skip
+        assert not model.objects.filter(**{f"{grant_field}__envelope__call": demo_call()}).exists()
     assert Dossier.objects.filter(pk=other.pk).exists()
     assert LedgerEntry.objects.filter(grant=elsewhere).count() == 1
 
@@ -230,7 +267,10 @@ def test_the_committee_met_once_decided_every_outcome_and_is_convened_again():
     assert all(i.decision.amount <= i.maximum_amount for i in retained)
     for item in items:
         item.dossier.refresh_from_db()
-        assert item.dossier.state == OUTCOME_STATES[Outcome(item.decision.outcome)]
+        if item.decision.outcome == Outcome.RETAINED:
+            assert item.dossier.state in GRANTED
+        else:
+            assert item.dossier.state == OUTCOME_STATES[Outcome(item.decision.outcome)]
         if item.decision.outcome == Outcome.REFUSED:
             # The reason the applicant reads is the committee's.
             assert item.decision.reason
@@ -283,9 +323,9 @@ def test_the_committee_met_once_decided_every_outcome_and_is_convened_again():
 
     # The money: grants committed at the close, the envelopes partly committed.
     assert_ledger_is_the_grants(call)
-    accepted = set(Dossier.objects.filter(call=call, state=State.ACCEPTED))
-    active = Grant.objects.filter(dossier__call=call, status=GrantStatus.ACTIVE)
-    assert {g.dossier for g in active} == accepted and len(accepted) == len(retained)
+    granted = set(Dossier.objects.filter(call=call, state__in=GRANTED))
+    every = Grant.objects.filter(dossier__call=call)
+    assert {g.dossier for g in every} == granted and len(granted) == len(retained)
     for item in retained:
         grant = item.decision.grant
         assert grant is not None and (grant.amount, grant.envelope.year) == (
@@ -328,7 +368,80 @@ def test_whatever_the_day_the_committee_s_history_is_in_order_and_in_the_past(to
                 proposed_at = item.dossier.events.get(action="propose").at
                 assert proposed_at < meeting.convened_at, item.dossier.number
         assert all(e.at <= today for e in Event.objects.filter(dossier__call=call))
-    assert all(result.counts[s.value] for s in State)
+    assert all(result.counts[s.value] for s in State if s.value not in NEVER_IN_DEMO)
+    # The grants' life since the first meeting, in the past too, in its order.
+    for grant in Grant.objects.filter(dossier__call=demo_call()):
+        for proof in grant.engagement_proofs.all():
+            assert first.closed_at < proof.uploaded_at <= today
+            assert proof.signed_on <= proof.uploaded_at.astimezone(PARIS).date()
+            assert proof.reviewed_at is None or proof.uploaded_at < proof.reviewed_at <= today
+        for request in grant.payment_requests.all():
+            assert request.submitted_at <= today
+            assert request.checked_at is None or request.submitted_at < request.checked_at
+            assert request.certified_at is None or request.checked_at < request.certified_at
+        for payment in Payment.objects.filter(request__grant=grant):
+            certified = payment.request.certified_at.astimezone(PARIS).date()
+            assert certified <= payment.paid_on <= today.date()
+
+
+def test_the_grants_of_the_first_meeting_are_followed_through_the_services():
+    out = StringIO()
+    call_command("create_demo_dossiers", stdout=out)
+    call = demo_call()
+    manager = AgentRole.objects.get(
+        call=call, role=Role.MANAGER, user__email__endswith="@demo.guichet.fr"
+    ).user
+    reviewer = AgentRole.objects.get(call=call, role=Role.REVIEWER).user
+    grants_ = list(
+        Grant.objects.filter(dossier__call=call)
+        .select_related("dossier")
+        .order_by("dossier__number")
+    )
+    assert len(grants_) == 5
+    validated, pending, advanced, balance, closed = grants_
+    # Four engagements validated by the reviewer; one proof waits for her.
+    for grant in (validated, advanced, balance, closed):
+        proof = grant.engagement_proofs.get()
+        assert (proof.status, proof.reviewed_by) == ("validated", reviewer)
+        assert grant.engaged_on == proof.signed_on <= grant.engagement_deadline
+        assert proof.file.open("rb").read(5) == b"%PDF-"
+    assert not pending.engaged_on and pending.engagement_proofs.get().status == "submitted"
+    assert {validated.dossier.state, balance.dossier.state} == {State.ENGAGED}
+    assert pending.dossier.state == State.ACCEPTED
+    assert clock.today() < pending.engagement_deadline  # no lapse in the demo: it is ahead
+    assert not postaward.lapse_candidates(call.pk).exists()
+    # The legal commitment and the advance paid.
+    assert advanced.dossier.state == State.PARTLY_PAID
+    (commitment,) = advanced.legal_commitments.all()
+    assert (commitment.amount, commitment.year) == (advanced.amount, advanced.envelope.year)
+    (advance,) = advanced.payment_requests.all()
+    assert (advance.kind, advance.status) == ("advance", "paid")
+    assert advance.checked_by == reviewer and advance.certified_by == manager
+    assert 0 < advanced.paid == advance.payment.amount <= advanced.amount * Decimal("0.30")
+    # The balance asked with its invoices and statement of expenses, checked, to be certified.
+    (asked,) = balance.payment_requests.all()
+    assert (asked.kind, asked.status, asked.checked_by) == ("balance", "checked", reviewer)
+    lines = list(asked.expenses.all())
+    assert len(lines) == balance.dossier.cost_lines.count() >= 1
+    assert asked.expenses_total == sum(line.amount_excl_vat for line in lines)
+    assert asked.amount_requested == balance.amount <= asked.expenses_total
+    kinds = sorted(asked.pieces.values_list("kind", flat=True))
+    assert kinds.count("invoice") == len(lines) and "completion_certificate" in kinds
+    assert postaward.due_ceiling(asked) == asked.amount_requested  # the manager may certify it
+    assert balance.paid == 0 and not balance.legal_commitments.exists()
+    # Paid off and closed.
+    assert closed.dossier.state == State.PAID
+    assert (closed.status, closed.paid, closed.certified) == (
+        GrantStatus.CLOSED, closed.amount, closed.amount
+    )  # fmt: skip
+    assert closed.payment_requests.get().payment.ledger_entry.kind == EntryKind.PAYMENT
+    assert_ledger_is_the_grants(call)
+    # The history of each dossier says it, and the command's report too.
+    assert Event.objects.filter(dossier=closed.dossier, kind="payment").exists()
+    text = out.getvalue()
+    assert "Suivi des subventions de la séance n° 1 :" in text
+    assert f"{closed.dossier.number} : solde versé, subvention soldée" in text
+    assert f"{pending.dossier.number} : preuve d’engagement à vérifier" in text
 
 
 def test_without_the_committee_s_accounts_the_demo_says_which_command_to_run():

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Crée (ou recrée) une soixantaine de dossiers de démonstration de collectivités réelles du "
         "Puy-de-Dôme, dans tous les états, sur l’appel de démonstration, avec deux séances du "
-        "comité de sélection (l’une close, l’autre convoquée), et affiche leurs comptes."
+        "comité de sélection (l’une close, l’autre convoquée), le suivi des subventions de la "
+        "première (engagements, avance, solde), et affiche leurs comptes."
     )
 
     def add_arguments(self, parser):
@@ -65,6 +66,10 @@ class Command(BaseCommand):
         if result.meetings:
             self.stdout.write("Comité de sélection :")
             for line in [*result.meetings, *result.envelopes]:
+                self.stdout.write(f"  {line}")
+        if result.grants:
+            self.stdout.write("Suivi des subventions de la séance n° 1 :")
+            for line in result.grants:
                 self.stdout.write(f"  {line}")
         self.stdout.write(
             f"{result.unsent_emails} courriels de cet historique fictif n’ont pas été envoyés."
