@@ -143,7 +143,7 @@ def _fill_envelope(people):
 
 
 def test_a_dossier_too_large_for_the_freed_money_is_passed_over_for_the_next_that_fits():
-    grant, _, people, (clermont, arconsat) = granted_and_waiting(
+    grant, _, people, (_clermont, arconsat) = granted_and_waiting(
         waiting=[("63113", "Clermont-Ferrand", "20000"), ("63008", "Arconsat")]
     )
     assert waiting.amount_of(waiting.waiting_list(people.call).first()) == Decimal("10000")
