@@ -266,3 +266,33 @@ def test_the_offer_shows_on_the_grants_page_and_the_committee_home(client):
     ) in flat
     assert f"proposé suite à la caducité de {grant.dossier.number}" in home
     assert "à inscrire à l’ordre du jour d’une prochaine séance" in home
+
+
+def test_the_agenda_of_a_meeting_in_preparation_has_the_offered_dossier_flagged_and_ticked(client):
+    from guichet.committee import services as committee
+    from guichet.committee.models import WaitingListOffer
+    from tests.committee.factories import CONVENED_ON, MEETING_AT
+
+    grant, _, people, (waiting,) = granted_and_waiting()
+    give_totp(people.manager)
+    with clock.frozen(AFTER_DEADLINE):
+        postaward.lapse(grant, people.manager)
+    later = dt.timedelta(days=200)
+    with clock.frozen(CONVENED_ON + later):
+        m = committee.create_meeting(
+            people.call, people.manager, starts_at=MEETING_AT + later, place="Préfecture",
+            sessions=list(people.call.sessions.all()),
+        )  # fmt: skip
+        client.force_login(people.manager)
+        page = reverse("backoffice:meeting", args=[people.call.slug, m.number])
+        html = client.get(page).content.decode()
+        box = re.search(rf'<input type="checkbox"[^>]*value="{waiting.pk}"[^>]*>', html).group(0)
+        assert "checked" in box
+        label = html.split(box, 1)[1].split("</label>", 1)[0]
+        assert f"Proposé suite à la caducité de {grant.dossier.number}" in label
+        r = client.post(
+            reverse("backoffice:meeting-agenda", args=[people.call.slug, m.number]),
+            {"dossiers": [waiting.pk]},
+        )
+        assert r.status_code == 302
+    assert WaitingListOffer.objects.get().meeting == m
