@@ -266,6 +266,10 @@ def test_the_offer_shows_on_the_grants_page_and_the_committee_home(client):
     ) in flat
     assert f"proposé suite à la caducité de {grant.dossier.number}" in home
     assert "à inscrire à l’ordre du jour d’une prochaine séance" in home
+    # A reviewer of Billom's arrondissement (632) is not told of Arconsat's (635) offer.
+    client.force_login(reviewer(arrondissements=("632",), email="clermont@puy-de-dome.gouv.fr"))
+    html = client.get(grants_url(people.call)).content.decode()
+    assert grant.dossier.number in html and waiting.number not in html
 
 
 def test_the_agenda_of_a_meeting_in_preparation_has_the_offered_dossier_flagged_and_ticked(client):
