@@ -149,6 +149,20 @@ def of_meeting(name: str) -> Callable[[World], str]:
 DECISIONS = of_meeting("backoffice:decisions")
 
 
+def granted_grant(w: World):
+    """The grant of the decided meeting's retained dossier (built with ``decided``)."""
+    from guichet.grants.models import Grant
+
+    return Grant.objects.get(decision__item__meeting=decided(w))
+
+
+def lapse_url(w: World) -> str:
+    return reverse("backoffice:grant-lapse", args=[REAL_CALL, granted_grant(w).pk])
+
+
+GRANTS = of_call("backoffice:grants")
+
+
 LIST = with_query(u("backoffice:dossiers"), f"appel={REAL_CALL}")
 LIST_FIELDS = ("appel", "q", "onglet", "session", "arrondissement", "categorie", "type",
                "population", "verdict", "note_min", "note_max", "montant_min", "montant_max",
@@ -298,6 +312,10 @@ TARGETS = [
            meeting_url("meeting", "open"), extra=("what", "amount", "reason", "year")),
     Target("backoffice:meeting-adopt", "chair", meeting_url("meeting-adopt", "open"),
            meeting_url("meeting", "open"), extra=("items",)),
+    Target("backoffice:grants", "manager", GRANTS, GRANTS, "GET", ("annee", "etat")),
+    Target("backoffice:grants-export", "manager", of_call("backoffice:grants-export"),
+           lambda w: (decided(w), GRANTS(w))[1], "GET", ("quoi", "format", "enveloppe")),
+    Target("backoffice:grant-lapse", "manager", lapse_url, lapse_url, extra=("note", "confirm")),
     Target("backoffice:agent-invitation", "anonymous",
            lambda w: reverse("backoffice:agent-invitation", args=[REAL_CALL, "x.y"]), None,
            extra=("first_name", "last_name", "new_password1", "new_password2")),
@@ -319,6 +337,8 @@ FORMLESS = {
     "backoffice:decision-signed-file": "a file, by its id in the path",
     "applicant:decision": "a file, by its id in the path",
     "backoffice:message-attachment": "a file, by its id in the path",
+    "backoffice:lapse-notice": "a file, by the grant's id in the path",
+    "applicant:lapse-notice": "a file, by the dossier in the path",
     "backoffice:committee": "lists the call's envelopes and meetings",
     "backoffice:meeting": "shows a meeting (its forms post to their own targets)",
     "backoffice:meeting-document": "a file, by its kind in the path",

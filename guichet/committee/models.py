@@ -483,3 +483,34 @@ class GenerationRun(models.Model):
         if not self.total:
             return 0
         return min(99, self.done * 100 // self.total)
+
+
+class WaitingListOffer(models.Model):
+    """The waiting list's next chance: a lapse freed money on an envelope year, and the first
+    dossier of the call's waiting list that this money can fund is offered to the next meeting.
+    ``meeting`` is set when the dossier is put on a meeting's agenda (null: not yet)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="offers")
+    lapsed_grant = models.OneToOneField(
+        Grant, on_delete=models.PROTECT, related_name="waiting_list_offer"
+    )
+    year = models.PositiveSmallIntegerField("enveloppe")
+    amount_freed = models.DecimalField("montant libéré", max_digits=12, decimal_places=2)
+    amount = models.DecimalField("montant du dossier", max_digits=12, decimal_places=2)
+    offered_at = models.DateTimeField("proposé le", default=clock.now)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="offers"
+    )
+
+    class Meta:
+        verbose_name = "proposition suite à une caducité"
+        verbose_name_plural = "propositions suite à une caducité"
+        ordering = ["offered_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_freed__gt=0, amount__gt=0), name="offer_amounts_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Proposé suite à la caducité de {self.lapsed_grant.dossier.number}"

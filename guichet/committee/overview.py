@@ -4,17 +4,20 @@ envelopes' consumption (SVG made here, with the same figures in a table beside i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from guichet import clock
 from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import STATE_LABELS, State
 from guichet.grants.models import Grant, GrantStatus
 from guichet.grants.services import EnvelopePosition, positions
 from guichet.review.agents import arrondissements_of
+from guichet.rules.money import format_euros
 
 ZERO = Decimal(0)
 
@@ -38,8 +41,62 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Alert:
+    level: str  # « warning » or « info », the DSFR alert's kind
+    text: str
+
+
+def envelope_alert(year: int, not_committed: Decimal, today: dt.date) -> Alert | None:
+    """What the manager is told about a year's money not yet committed: from 1 November to
+    31 December of that year, that it will be lost on 31 December; once the year is over, that
+    it was not committed. Nothing when everything is committed, nor before November."""
+    if not_committed <= 0:
+        return None
+    left = format_euros(not_committed)
+    if today.year == year and today.month >= 11:
+        return Alert(
+            "warning",
+            f"Il reste {left} non engagés sur l’enveloppe {year} : ils seront perdus le "
+            "31 décembre.",
+        )
+    if today.year > year:
+        return Alert(
+            "info",
+            f"L’année {year} est terminée : {left} de l’enveloppe {year} n’ont pas été engagés.",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class EnvelopeLife:
+    """One envelope year's life: committed, released, paid, left to pay on the grants, and the
+    money not yet committed, with its alert."""
+
+    position: EnvelopePosition
+    alert: Alert | None
+
+    @property
+    def year(self) -> int:
+        return self.position.year
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        p = self.position
+        return p.committed - p.released - p.paid
+
+    @property
+    def not_committed(self) -> Decimal:
+        return self.position.remaining
+
+
+def lives(years: list[EnvelopePosition], today: dt.date) -> list[EnvelopeLife]:
+    return [EnvelopeLife(p, envelope_alert(p.year, p.remaining, today)) for p in years]
+
+
+@dataclass(frozen=True)
 class Overview:
     positions: list[EnvelopePosition]
+    lives: list[EnvelopeLife]
     bars: list[Bar]
     by_state: list[tuple[str, str, int]]
     by_arrondissement: list[Row]
@@ -79,7 +136,7 @@ def _rows(call: Call, field: str, labels: dict[str, str]) -> list[Row]:
     return rows
 
 
-def overview(call: Call) -> Overview:
+def overview(call: Call, today: dt.date | None = None) -> Overview:
     years = positions(call)
     counts = dict(
         Dossier.objects.filter(call=call, submitted_at__isnull=False)
@@ -91,6 +148,7 @@ def overview(call: Call) -> Overview:
     by_arrondissement = _rows(call, "arrondissement_code", arrondissements)
     return Overview(
         positions=years,
+        lives=lives(years, today or clock.today()),
         bars=[Bar(p, _pct(p.net_committed, p.amount), _pct(p.remaining, p.amount)) for p in years],
         by_state=[
             (s.value, STATE_LABELS[s], counts.get(s.value, 0)) for s in State if s != State.DRAFT

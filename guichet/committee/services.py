@@ -30,6 +30,7 @@ from guichet.review.models import AgentRole, Role
 from guichet.review.permissions import Do, can, can_in_call, chairs
 from guichet.rules.money import format_euros
 
+from . import waiting
 from .models import (
     AgendaItem,
     Attendance,
@@ -287,6 +288,7 @@ def set_agenda(meeting: Meeting, user: User, dossier_ids: Iterable[int]) -> list
             _snapshot(item, allowed[pk])
             items.append(item)
         AgendaItem.objects.bulk_create(items)
+        waiting.follow_agenda(locked, set(allowed))
     return items
 
 

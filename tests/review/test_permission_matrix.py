@@ -210,3 +210,39 @@ def test_pages_answer_404_or_act(client, world, role, django_capture_on_commit_c
         else:
             refused(response, may, label)
             assert dossier.messages.count() == count, label
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_grants_pages_answer_404_or_show(client, world, role):
+    """The call's grants (VIEW, a reviewer's arrondissements only), the lapse's page (LAPSE) and
+    the accounting exports (EXPORT), for grants committed on both dossiers."""
+    from decimal import Decimal
+
+    from guichet.grants import services as grants
+    from tests.grants.factories import AFTER_DEADLINE
+
+    users, dossiers = world
+    call = dossiers["O"].call
+    made = {side: grants.commit(d, 2021, Decimal("5000"), None) for side, d in dossiers.items()}
+    client.force_login(users[role])
+    row = EXPECTED[Do.VIEW][ROLES.index(role)]
+    response = client.get(reverse("backoffice:grants", args=[call.slug]))
+    if row:
+        assert response.status_code == 200, role
+        html = response.content.decode()
+        for side, dossier in dossiers.items():
+            assert (f">{dossier.number}</a>" in html) == (side in row), (role, side)
+    else:
+        assert response.status_code == 404, role
+    with clock.frozen(AFTER_DEADLINE):
+        for side, grant in made.items():
+            url = reverse("backoffice:grant-lapse", args=[call.slug, grant.pk])
+            allowed = side in EXPECTED[Do.LAPSE][ROLES.index(role)]
+            assert client.get(url).status_code == (200 if allowed else 404), (role, side)
+    url = reverse("backoffice:grants-export", args=[call.slug])
+    response = client.get(url, {"quoi": "annee", "enveloppe": "2021", "format": "csv"})
+    exports = EXPECTED[Do.EXPORT][ROLES.index(role)]
+    assert response.status_code == (200 if exports else 404), role
+    if exports:
+        lines = response.content.decode("utf-8-sig").splitlines()
+        assert len(lines) == 1 + len(exports), role

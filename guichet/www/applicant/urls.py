@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attachments_views, follow_views, views
+from . import attachments_views, follow_views, lapse_views, views
 
 app_name = "applicant"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("invitations/<str:token>/", follow_views.invitation_accept, name="invitation"),
     path("<uuid:uuid>/", follow_views.dossier_detail, name="dossier"),
     path("<uuid:uuid>/accuse-de-reception/", follow_views.receipt_status, name="receipt"),
+    path("<uuid:uuid>/caducite/", lapse_views.lapse_notice, name="lapse-notice"),
     path(
         "<uuid:uuid>/decision/<uuid:document>/",
         follow_views.decision_download,

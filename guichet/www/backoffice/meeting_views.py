@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.calls.models import Call
-from guichet.committee import programming
+from guichet.committee import programming, waiting
 from guichet.committee import services as committee
 from guichet.committee.models import AgendaItem, Meeting, MeetingDocumentKind, MeetingStatus
 from guichet.committee.overview import overview
@@ -83,7 +83,7 @@ def committee_home(request: HttpRequest, slug: str) -> HttpResponse:
                 {"title": "Comité de sélection"},
             ],
             "overview": overview(call),
-            "positions": grants.positions(call),
+            "offers": list(waiting.pending_offers(call)),
             "upcoming": [m for m in meetings if m.status != MeetingStatus.CLOSED],
             "past": [m for m in meetings if m.status == MeetingStatus.CLOSED],
             "members": committee.members(call),
@@ -169,9 +169,10 @@ def _page(request: HttpRequest, meeting: Meeting, **forms_: Any) -> HttpResponse
     can_convene = can_in_call(user, Do.CONVENE, call)  # type: ignore[arg-type]
     agenda_form = forms_.get("agenda")
     if agenda_form is None and meeting.status == MeetingStatus.DRAFT and can_convene:
+        offered = waiting.offers_for_agenda(meeting)
         agenda_form = AgendaForm(
-            initial={"dossiers": [i.dossier_id for i in items]},
-            choices=_agenda_choices(meeting),
+            initial={"dossiers": list(dict.fromkeys([*[i.dossier_id for i in items], *offered]))},
+            choices=_agenda_choices(meeting, offered),
         )
     attendance_form = forms_.get("attendance") or AttendanceForm(
         initial={"present": [r.user_id for r in roster]},
@@ -296,9 +297,13 @@ def _member_label(role: Any) -> str:
     return f"{label} (président)" if role.chair else label
 
 
-def _agenda_choices(meeting: Meeting) -> list[tuple[int, str]]:
+def _agenda_choices(
+    meeting: Meeting, offered: dict[int, Any] | None = None
+) -> list[tuple[int, str]]:
+    """Each candidate dossier's label; one offered after a lapse says so."""
     from guichet.rules.money import format_euros
 
+    offered = waiting.offers_for_agenda(meeting) if offered is None else offered
     choices = []
     for d in committee.candidates(meeting).only(
         "pk", "number", "applicant_name", "title", "state", "proposed_amount", "score_average"
@@ -307,7 +312,9 @@ def _agenda_choices(meeting: Meeting) -> list[tuple[int, str]]:
         score = d.score_average if d.score_average is not None else "sans note"
         choices.append(
             (d.pk, f"{d.number} — {d.applicant_name} — {d.title} ({d.state_label}, proposé "
-                   f"{amount}, note {score})")
+                   f"{amount}, note {score})"
+                   + (f" — Proposé suite à la caducité de {offered[d.pk].lapsed_grant.dossier.number}"
+                      if d.pk in offered else ""))
         )  # fmt: skip
     return choices
 

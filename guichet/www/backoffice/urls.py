@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import agents_views, decision_views, export_views, list_views, meeting_views, views
+from . import (
+    agents_views,
+    decision_views,
+    export_views,
+    grant_views,
+    list_views,
+    meeting_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -152,5 +160,21 @@ urlpatterns += [
         "appels/<slug:slug>/decisions/<uuid:uuid>/scan-signe/",
         decision_views.decision_signed_file,
         name="decision-signed-file",
+    ),
+]
+
+# The call's grants: the list, the lapse, its notice, the accounting exports (grant_views).
+urlpatterns += [
+    path("appels/<slug:slug>/subventions/", grant_views.grant_list, name="grants"),
+    path("appels/<slug:slug>/subventions/export/", grant_views.grants_export, name="grants-export"),
+    path(
+        "appels/<slug:slug>/subventions/<int:grant_id>/caducite/",
+        grant_views.grant_lapse,
+        name="grant-lapse",
+    ),
+    path(
+        "appels/<slug:slug>/subventions/<int:grant_id>/caducite/notification/",
+        grant_views.lapse_notice,
+        name="lapse-notice",
     ),
 ]
