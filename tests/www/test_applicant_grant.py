@@ -242,9 +242,7 @@ def test_a_refused_proof_shows_its_reason_and_another_can_be_given(signed_in, be
     page = get(signed_in, url("grant", grant))
     assert "Le devis n’est pas signé." in text(page)
     assert 'id="engagement-form"' in page.content.decode()
-    again = post(
-        signed_in, url("grant", grant), {"file": pdf_upload(), "signed_on": "02/09/2021"}
-    )
+    again = post(signed_in, url("grant", grant), {"file": pdf_upload(), "signed_on": "02/09/2021"})
     assert again.status_code == 302
     assert grant.engagement_proofs.filter(status=EngagementStatus.SUBMITTED).count() == 1
 

@@ -88,18 +88,18 @@ def next_step(grant: Grant) -> str:
             "Prouvez l’engagement du projet (devis ou marché signé) au plus tard le "
             f"{french_date(_deadline(grant))}."
         )
-    live = list(grant.payment_requests.exclude(status__in=[RequestStatus.PAID, RequestStatus.REFUSED]))
+    live = list(
+        grant.payment_requests.exclude(status__in=[RequestStatus.PAID, RequestStatus.REFUSED])
+    )
     returned = [r for r in live if r.status == RequestStatus.RETURNED]
     if returned:
         return f"La préfecture demande des pièces pour la demande n° {returned[0].number}."
     if live:
         r = live[0]
         return f"Demande n° {r.number} « {r.get_status_display()} » : la préfecture la traite."
-    if grant.payment_requests.filter(kind=PaymentKind.BALANCE).exclude(
-        status=RequestStatus.REFUSED
-    ):
-        return "Le solde est demandé."
-    until = f" avant le {french_date(grant.completion_deadline)}" if grant.completion_deadline else ""
+    until = (
+        f" avant le {french_date(grant.completion_deadline)}" if grant.completion_deadline else ""
+    )
     return f"Demandez le versement de la subvention (acompte ou solde){until}."
 
 
@@ -169,9 +169,15 @@ def _required_for(grant: Grant) -> dict[str, str]:
     rules_ = postaward.post_award_rules(grant)
     out = {}
     for piece in PieceKind:
-        kinds = [PAYMENT_KIND_LABELS[k].lower() for k in rules_.kinds() if piece in rules_.pieces.get(k, ())]
+        kinds = [
+            PAYMENT_KIND_LABELS[k].lower()
+            for k in rules_.kinds()
+            if piece in rules_.pieces.get(k, ())
+        ]
         if kinds:
-            out[grant_forms.piece_field_name(piece)] = "Obligatoire pour : " + ", ".join(kinds) + "."
+            out[grant_forms.piece_field_name(piece)] = (
+                "Obligatoire pour : " + ", ".join(kinds) + "."
+            )
     return out
 
 
@@ -193,6 +199,9 @@ def _grant_page(
         if e.kind in GRANT_HISTORY and e.at >= grant.decided_at
     ]
     active = grant.status == GrantStatus.ACTIVE
+    balance_asked = any(
+        r.kind == PaymentKind.BALANCE and r.status != RequestStatus.REFUSED for r in requests_
+    )
     can_prove = active and validated is None and pending is None
     return {
         "title": f"Subvention — dossier {dossier.number}",
@@ -208,7 +217,7 @@ def _grant_page(
         "events": events,
         "next_step": next_step(grant),
         "can_prove": can_prove,
-        "can_request": active and validated is not None,
+        "can_request": active and validated is not None and not balance_asked,
         "engagement_form": extra.pop("engagement_form", None) or grant_forms.EngagementForm(),
         **extra,
     }
@@ -230,7 +239,10 @@ def grant_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
     if form.is_valid():
         try:
             postaward.submit_engagement(
-                grant, request.user, form.cleaned_data["file"], form.cleaned_data["signed_on"]  # type: ignore[arg-type]
+                grant,
+                request.user,
+                form.cleaned_data["file"],
+                form.cleaned_data["signed_on"],
             )
         except NotAllowed:
             raise Http404("Dossier introuvable") from None
@@ -294,7 +306,7 @@ def payment_request(request: HttpRequest, uuid: Any) -> HttpResponse:
         elif form.is_valid() and formset.lines_valid():
             try:
                 made = postaward.request_payment(
-                    grant, request.user, form.cleaned_data["kind"],  # type: ignore[arg-type]
+                    grant, request.user, form.cleaned_data["kind"],
                     form.cleaned_data["amount"], formset.expenses(), form.pieces(),
                 )  # fmt: skip
             except NotAllowed:
@@ -320,9 +332,7 @@ def payment_request(request: HttpRequest, uuid: Any) -> HttpResponse:
     else:
         chosen = request.GET.get("nature", "")
         initial = {"kind": chosen} if chosen in {k.value for k in kinds} else {}
-        form = grant_forms.PaymentRequestForm(
-            initial=initial, kinds=kinds, piece_kinds=piece_kinds
-        )
+        form = grant_forms.PaymentRequestForm(initial=initial, kinds=kinds, piece_kinds=piece_kinds)
         formset = grant_forms.ExpenseFormSet(prefix=prefix, form_kwargs={"today": today})
     required = _required_for(grant)
     return render(
@@ -368,7 +378,10 @@ def payment_request_detail(request: HttpRequest, uuid: Any, request_uuid: Any) -
         if form.is_valid():
             try:
                 postaward.complete_request(
-                    found, request.user, form.pieces(), form.cleaned_data["note"]  # type: ignore[arg-type]
+                    found,
+                    request.user,
+                    form.pieces(),
+                    form.cleaned_data["note"],
                 )
             except NotAllowed:
                 raise Http404("Dossier introuvable") from None
@@ -395,8 +408,7 @@ def payment_request_detail(request: HttpRequest, uuid: Any, request_uuid: Any) -
             and grant.status == GrantStatus.ACTIVE,
             "form": form,
             "piece_fields": [
-                {"field": form[grant_forms.piece_field_name(k)], "hint": "Facultatif."}
-                for k in PieceKind
+                {"field": form[grant_forms.piece_field_name(k)], "hint": ""} for k in PieceKind
             ],
             "files_dropped": request.method == "POST" and bool(request.FILES),
         },
@@ -405,7 +417,9 @@ def payment_request_detail(request: HttpRequest, uuid: Any, request_uuid: Any) -
 
 
 @login_required
-def request_piece(request: HttpRequest, uuid: Any, request_uuid: Any, piece_id: int) -> HttpResponse:
+def request_piece(
+    request: HttpRequest, uuid: Any, request_uuid: Any, piece_id: int
+) -> HttpResponse:
     """A piece of one of the grant's requests, for the dossier's team only."""
     _, grant = _grant(request, uuid)
     piece = _request(grant, request_uuid).pieces.filter(pk=piece_id).first()

@@ -15,9 +15,7 @@ urlpatterns = [
         name="decision",
     ),
     path("<uuid:uuid>/subvention/", grant_views.grant_detail, name="grant"),
-    path(
-        "<uuid:uuid>/subvention/demande/", grant_views.payment_request, name="payment-request"
-    ),
+    path("<uuid:uuid>/subvention/demande/", grant_views.payment_request, name="payment-request"),
     path(
         "<uuid:uuid>/subvention/demandes/<uuid:request_uuid>/",
         grant_views.payment_request_detail,
