@@ -443,3 +443,93 @@ def test_the_request_and_its_pieces_are_the_teams_only(client, engaged_grant, re
         assert get(client, url("request-piece", grant, returned.uuid, piece.pk)).status_code == 404
         assert post(client, url("payment-request-detail", grant, returned.uuid),
                     {"piece_other": pdf_upload()}).status_code == 404  # fmt: skip
+
+
+# ---------------------------------------------------------------- the decision, the rights
+
+
+def test_the_grant_page_gives_the_notified_decision_to_download(signed_in, beneficiary):
+    from weasyprint import HTML
+
+    from guichet.committee import decisions
+    from guichet.committee.models import Decision
+
+    grant, _, people = beneficiary
+    decision = Decision.objects.select_related("item__meeting").get(item__dossier=grant.dossier)
+    with clock.frozen(FOLLOW_AT):
+        document, _ = decisions.generate(decision, people.manager)
+        scan = SimpleUploadedFile("scan.pdf", HTML(string="<p>Scan</p>").write_pdf())
+        decisions.attach_signed_scan(decision.item.meeting, people.manager, scan, chosen=document)
+        decisions.notify(document, people.manager)
+    body = get(signed_in, url("grant", grant)).content.decode()
+    link = reverse("applicant:decision", args=[grant.dossier.uuid, document.uuid])
+    assert f'href="{link}"' in body
+    assert get(signed_in, link).status_code == 200
+
+
+def test_strangers_posting_get_a_404_and_change_nothing(client, engaged_grant, beneficiary):
+    grant = engaged_grant
+    _, _, people = beneficiary
+    for user in (agent(), people.reviewer):
+        client.force_login(user)
+        proof = post(client, url("grant", grant), {"file": pdf_upload(), "signed_on": "01/09/2021"})
+        asked = post(client, url("payment-request", grant), {**request_data(), **balance_pieces()})
+        assert (proof.status_code, asked.status_code) == (404, 404)
+    assert grant.engagement_proofs.count() == 1  # the validated one only
+    assert not PaymentRequest.objects.exists()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, beneficiary):
+    grant, _, _ = beneficiary
+    response = get(client, url("grant", grant))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_an_advance_with_lines_is_refused_at_the_statement(signed_in, engaged_grant):
+    data = request_data(kind="advance", amount="1 000")
+    response = post(signed_in, url("payment-request", engaged_grant), data)
+    assert response.status_code == 422
+    assert "ne s’accompagne pas" in error_at(response.content.decode(), "expenses")
+    assert not PaymentRequest.objects.exists()
+
+
+def test_an_instalment_is_asked_on_its_invoices(signed_in, engaged_grant):
+    data = request_data(kind="instalment", amount="2 000", lines=[{"amount_excl_vat": "2 500",
+                                                                   "amount_incl_vat": "3 000"}])  # fmt: skip
+    response = post(
+        signed_in, url("payment-request", engaged_grant),
+        {**data, "piece_invoice": pdf_upload("facture.pdf")},
+    )  # fmt: skip
+    assert response.status_code == 302
+    made = PaymentRequest.objects.get()
+    assert (made.kind, made.amount_requested, made.expenses_total) == (
+        "instalment", E(2000), E(2500)
+    )  # fmt: skip
+    page = text(get(signed_in, url("grant", engaged_grant)))
+    assert "Demande n° 1 «\u00a0Déposée\u00a0»" in page
+
+
+def test_a_paid_balance_shows_its_payment_and_the_grant_closed(
+    signed_in, engaged_grant, beneficiary
+):
+    from tests.grants.factories import certificate, expense, invoice
+
+    grant = engaged_grant
+    _, owner, people = beneficiary
+    with clock.frozen(FOLLOW_AT):
+        made = postaward.request_payment(
+            grant, owner, "balance", E("4200"), [expense("4200")], [invoice(), certificate()]
+        )
+        postaward.check_request(made, people.reviewer)
+        postaward.certify(made, people.certifier, E("4200"))
+        postaward.record_legal_commitment(grant, people.manager, "2103456789", 2021, E("5000"))
+        postaward.record_payment(made, people.manager, "100046", dt.date(2021, 9, 15), E("4200"))
+    detail = text(get(signed_in, url("payment-request-detail", grant, made.uuid)))
+    assert "4\u00a0200\u00a0€ versés le 15 septembre 2021" in detail
+    assert "4\u00a0200\u00a0€ dus" in detail
+    page = get(signed_in, url("grant", grant))
+    assert "La subvention est soldée" in text(page)
+    assert "Demander un versement" not in text(page)
+    dossier_page = text(get(signed_in, reverse("applicant:dossier", args=[grant.dossier.uuid])))
+    assert "Versé\u00a0: 4\u00a0200\u00a0€" in dossier_page
