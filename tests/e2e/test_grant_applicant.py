@@ -51,6 +51,7 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         expect(summary).to_contain_text(re.compile(r"5\s000\s€"))
         expect(summary).to_contain_text("Prouvez l’engagement du projet")
         assert_accessible(page, "dossier accepté, sa subvention")
+        shot(page, "dossier")
         summary.get_by_role("link", name="Suivre la subvention").click()
 
         expect(page.get_by_role("heading", level=1)).to_contain_text("Subvention")
@@ -83,6 +84,7 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         expect(page.get_by_role("heading", level=1)).to_have_text("Demander un versement")
         expect(page.locator("#kind-fieldset")).to_contain_text(re.compile(r"30\s%"))
         assert_accessible(page, "demande de versement")
+        shot(page, "request-form")
         tick(page, "^Solde")
         page.locator("#id_amount").fill("5 000,00")
         page.locator("#id_lignes-0-supplier").fill("Mairie Numérique SARL")

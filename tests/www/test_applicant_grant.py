@@ -533,3 +533,40 @@ def test_a_paid_balance_shows_its_payment_and_the_grant_closed(
     assert "Demander un versement" not in text(page)
     dossier_page = text(get(signed_in, reverse("applicant:dossier", args=[grant.dossier.uuid])))
     assert "Versé\u00a0: 4\u00a0200\u00a0€" in dossier_page
+
+
+def test_the_grant_pages_have_the_policy_and_no_inline_code(signed_in, engaged_grant, returned):
+    from tests.www.test_security_headers import assert_nothing_inline, assert_policy
+
+    grant = engaged_grant
+    for address in (
+        url("grant", grant),
+        url("payment-request", grant),
+        url("payment-request-detail", grant, returned.uuid),
+    ):
+        response = get(signed_in, address)
+        assert response.status_code == 200
+        assert_policy(response)
+        assert_nothing_inline(response.content.decode(), address)
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_a_second_proof_from_another_tab_is_refused_with_its_reason(signed_in, beneficiary):
+    grant, _, _ = beneficiary
+    data = {"signed_on": "01/09/2021"}
+    assert post(signed_in, url("grant", grant), {**data, "file": pdf_upload()}).status_code == 302
+    again = post(signed_in, url("grant", grant), {**data, "file": pdf_upload()})
+    assert again.status_code == 422
+    assert "attend déjà sa vérification" in text(again)
+    assert grant.engagement_proofs.count() == 1
+
+
+def test_completing_a_request_twice_says_why_the_second_is_refused(
+    signed_in, engaged_grant, returned
+):
+    address = url("payment-request-detail", engaged_grant, returned.uuid)
+    assert post(signed_in, address, {"piece_other": pdf_upload()}).status_code == 302
+    again = post(signed_in, address, {"piece_other": pdf_upload()})
+    assert again.status_code == 422
+    assert "«\u00a0Déposée\u00a0»" in text(again) or "« Déposée »" in text(again)
+    assert returned.pieces.count() == 3
