@@ -18,6 +18,7 @@ from tests.dossiers.factories import pdf_bytes
 from tests.grants.factories import FOLLOW_AT, granted
 
 from .conftest import assert_accessible
+from .test_csp import violations, watch
 
 SHOTS = os.environ.get("GUICHET_SHOTS", "var/screenshots")
 
@@ -45,7 +46,7 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
     certificate.write_bytes(pdf_bytes())
 
     with clock.frozen(FOLLOW_AT):
-        page = signed_in(owner)
+        page = watch(signed_in(owner))
         page.goto(f"/mes-dossiers/{dossier.uuid}/#subvention")
         summary = page.locator("#subvention")
         expect(summary).to_contain_text(re.compile(r"5\s000\s€"))
@@ -121,7 +122,8 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         # Returned for a missing piece: the reason, and the form that completes it.
         request = PaymentRequest.objects.get(grant=grant)
         postaward.return_request(request, people.reviewer, "Joignez la seconde facture.")
-        page.reload()
+        page.goto(f"/mes-dossiers/{dossier.uuid}/subvention/")
+        page.locator("#next-step").get_by_role("link", name="Compléter la demande n° 1").click()
         expect(page.locator("#request-reason")).to_contain_text("Joignez la seconde facture.")
         assert_accessible(page, "demande retournée")
         shot(page, "request-returned")
@@ -135,5 +137,7 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         expect(page.locator("#etapes")).to_contain_text("Demande de versement n° 1 complétée")
         assert_accessible(page, "la subvention, engagée et demandée")
         shot(page, "engaged")
+        assert not page.csp_messages, page.csp_messages  # on every page of the journey
+        assert not violations(page)
     assert PaymentRequest.objects.get(grant=grant).pieces.count() == 3
     assert grant.engagement_proofs.get().signed_on == dt.date(2021, 9, 1)

@@ -331,6 +331,9 @@ def test_a_wrong_amount_is_refused_at_its_field_and_the_lines_kept(
     assert message in error_at(body, "amount")
     assert value_of(body, "amount") == amount
     assert value_of(body, "lignes-0-supplier") == "Fournisseur gardé"
+    assert re.search(
+        r'<input type="radio" id="kind_balance" name="kind" value="balance" checked>', body
+    )
     assert "choisissez-les à nouveau" in text(response)
     assert not PaymentRequest.objects.exists()
 

@@ -214,6 +214,7 @@ def _grant_page(
         "validated": validated,
         "last_refused": refused[-1] if refused and not pending and not validated else None,
         "requests": requests_,
+        "returned": next((r for r in requests_ if r.status == RequestStatus.RETURNED), None),
         "events": events,
         "next_step": next_step(grant),
         "can_prove": can_prove,
