@@ -1,5 +1,5 @@
 """The mairie's side of its grant, in the browser: from the dossier's page to the grant's page, the
-engagement proven with the signed quote, then (once a reviewer validated it) the balance asked
+engagement proven with the signed quote (a first proof refused, with its reason), then (once a reviewer validated it) the balance asked
 with its statement of expenses, an invoice and the completion certificate; a request returned
 for a missing piece is completed. Every page passes axe-core."""
 
@@ -71,12 +71,25 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         shot(page, "engagement-error")
 
         page.locator("#id_file").set_input_files(quote)
+        page.locator("#id_signed_on").fill("02/09/2021")
+        page.get_by_role("button", name="Envoyer la preuve d’engagement").click()
+        expect(page.locator("#engagement-state")).to_contain_text("À vérifier")
+
+        # Refused (the quote is not signed): the reason, and the form again.
+        first = EngagementProof.objects.get(grant=grant)
+        postaward.refuse_engagement(first, people.reviewer, "Le devis joint n’est pas signé.")
+        page.reload()
+        expect(page.locator("#engagement-refused")).to_contain_text("n’est pas signé")
+        assert_accessible(page, "preuve refusée")
+        shot(page, "engagement-refused")
+        page.locator("#id_file").set_input_files(quote)
         page.locator("#id_signed_on").fill("01/09/2021")
         page.get_by_role("button", name="Envoyer la preuve d’engagement").click()
         expect(page.locator("#engagement-state")).to_contain_text("À vérifier")
 
         # The reviewer validates it (their pages are the back-office's).
-        postaward.validate_engagement(EngagementProof.objects.get(grant=grant), people.reviewer)
+        pending = EngagementProof.objects.get(grant=grant, status="submitted")
+        postaward.validate_engagement(pending, people.reviewer)
         page.reload()
         expect(page.locator("#engagement-state")).to_contain_text("Validé")
         expect(page.locator("#etapes")).to_contain_text("Engagement validé")
@@ -140,4 +153,4 @@ def test_the_mairie_proves_its_engagement_and_asks_for_the_balance(
         assert not page.csp_messages, page.csp_messages  # on every page of the journey
         assert not violations(page)
     assert PaymentRequest.objects.get(grant=grant).pieces.count() == 3
-    assert grant.engagement_proofs.get().signed_on == dt.date(2021, 9, 1)
+    assert grant.engagement_proofs.get(status="validated").signed_on == dt.date(2021, 9, 1)
