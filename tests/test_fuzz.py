@@ -72,6 +72,8 @@ class World:
     draft_meeting: object = None  # with one candidate dossier
 
     def user(self, who: str):
+        if who == "beneficiary":  # the team of the retained dossier, built on first use
+            return beneficiary_grant(self).dossier.memberships.get().user
         return None if who == "anonymous" else getattr(self, who)
 
 
@@ -140,6 +142,42 @@ def decided(w: World):
         )
         w.meeting, w.documents = meeting, made  # type: ignore[attr-defined]
     return meeting
+
+
+def beneficiary_grant(w: World, stage: str = "granted"):
+    """The grant of the retained dossier of ``decided``: as decided, with its engagement
+    validated (``engaged``), or with a balance request the préfecture returned (``returned``)."""
+    import datetime as dt
+
+    from guichet.grants import postaward
+    from guichet.grants.models import Grant
+    from tests.dossiers.factories import pdf_upload
+    from tests.grants.factories import FOLLOW_AT, certificate, expense, invoice
+
+    decided(w)  # its one retained dossier is the one grant
+    grant = Grant.objects.select_related("dossier", "envelope").get()
+    owner = grant.dossier.memberships.get().user
+    with clock.frozen(FOLLOW_AT):
+        if stage in ("engaged", "returned") and grant.engaged_on is None:
+            proof = postaward.submit_engagement(grant, owner, pdf_upload(), dt.date(2021, 9, 1))
+            postaward.validate_engagement(proof, w.reviewer)
+            grant.refresh_from_db()
+        if stage == "returned" and not grant.payment_requests.exists():
+            request = postaward.request_payment(
+                grant, owner, "balance", grant.amount, [expense(grant.amount)],
+                [invoice(), certificate()],
+            )  # fmt: skip
+            postaward.return_request(request, w.reviewer, "La facture manque.")
+    mail.outbox.clear()
+    return grant
+
+
+def of_grant(name: str, stage: str = "granted") -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[beneficiary_grant(w, stage).dossier.uuid])
+
+
+def returned_request(w: World):
+    return beneficiary_grant(w, "returned").payment_requests.get()
 
 
 def of_meeting(name: str) -> Callable[[World], str]:
@@ -244,6 +282,28 @@ TARGETS = [
            u("applicant:dossier", submitted_uuid), extra=("reason",)),
     Target("applicant:invitation", "applicant",
            lambda w: reverse("applicant:invitation", args=["x.y"]), None),
+    Target("applicant:grant", "beneficiary", of_grant("applicant:grant"),
+           of_grant("applicant:grant"), extra=("file", "signed_on")),
+    Target("applicant:payment-request", "beneficiary",
+           of_grant("applicant:payment-request", "engaged"),
+           of_grant("applicant:payment-request", "engaged"),
+           extra=("kind", "amount", "confirm", "_action", "lignes-TOTAL_FORMS",
+                  "lignes-INITIAL_FORMS", "lignes-0-invoiced_on", "lignes-0-amount_excl_vat",
+                  "lignes-0-amount_incl_vat", "piece_invoice")),
+    Target("applicant:payment-request-detail", "beneficiary",
+           lambda w: reverse("applicant:payment-request-detail",
+                             args=[returned_request(w).grant.dossier.uuid,
+                                   returned_request(w).uuid]),
+           lambda w: reverse("applicant:payment-request-detail",
+                             args=[returned_request(w).grant.dossier.uuid,
+                                   returned_request(w).uuid]),
+           extra=("note", "piece_invoice", "piece_other")),
+    Target("applicant:request-piece", "beneficiary",
+           lambda w: reverse("applicant:request-piece",
+                             args=[returned_request(w).grant.dossier.uuid,
+                                   returned_request(w).uuid,
+                                   returned_request(w).pieces.first().pk]),
+           None, "GET", ("apercu",)),
     # Back-office
     Target("backoffice:dossiers", "reviewer", LIST, LIST, "GET", LIST_FIELDS),
     Target("backoffice:bulk", "manager", u("backoffice:bulk"), LIST,

@@ -17,7 +17,14 @@ from guichet.documents.http import content_disposition, file_response
 from guichet.documents.uploads import DocumentField
 from guichet.dossiers import services
 from guichet.dossiers.models import Event, EventKind, PieceKind
-from guichet.dossiers.workflow import Action, Actor, State, TransitionRefused, available
+from guichet.dossiers.workflow import (
+    GRANTED,
+    Action,
+    Actor,
+    State,
+    TransitionRefused,
+    available,
+)
 from guichet.www.dossier_pages import send_message
 
 from . import forms, views
@@ -44,6 +51,8 @@ def applicant_history(dossier: Any) -> list[Event]:
 
 
 def _page(request: HttpRequest, dossier: Any, **extra: Any) -> dict[str, Any]:
+    from . import grant_views  # it reads applicant_history from this module
+
     actions = {t.action for t in available(dossier.state_enum, Actor.APPLICANT)}
     return {
         "title": f"Dossier {dossier.number or dossier.title or 'brouillon'}",
@@ -58,6 +67,7 @@ def _page(request: HttpRequest, dossier: Any, **extra: Any) -> dict[str, Any]:
         if dossier.state == State.CORRECTION_REQUESTED
         else None,
         "decision": notified_decision(dossier),
+        "grant_summary": grant_views.summary(dossier) if dossier.state in GRANTED else None,
         "can_withdraw": Action.WITHDRAW in actions,
         "can_edit": views._editable(dossier),
         "message_form": extra.pop("message_form", None) or MessageWithFilesForm(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attachments_views, follow_views, lapse_views, views
+from . import attachments_views, follow_views, grant_views, lapse_views, views
 
 app_name = "applicant"
 urlpatterns = [
@@ -14,6 +14,18 @@ urlpatterns = [
         "<uuid:uuid>/decision/<uuid:document>/",
         follow_views.decision_download,
         name="decision",
+    ),
+    path("<uuid:uuid>/subvention/", grant_views.grant_detail, name="grant"),
+    path("<uuid:uuid>/subvention/demande/", grant_views.payment_request, name="payment-request"),
+    path(
+        "<uuid:uuid>/subvention/demandes/<uuid:request_uuid>/",
+        grant_views.payment_request_detail,
+        name="payment-request-detail",
+    ),
+    path(
+        "<uuid:uuid>/subvention/demandes/<uuid:request_uuid>/pieces/<int:piece_id>/",
+        grant_views.request_piece,
+        name="request-piece",
     ),
     path("<uuid:uuid>/etapes/<slug:step>/", views.step, name="step"),
     path("<uuid:uuid>/partenaires/ajouter/", views.partner_add, name="partner-add"),
