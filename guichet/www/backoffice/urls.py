@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import agents_views, decision_views, export_views, list_views, meeting_views, views
+from . import (
+    agents_views,
+    decision_views,
+    export_views,
+    grant_views,
+    list_views,
+    meeting_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -153,4 +161,38 @@ urlpatterns += [
         decision_views.decision_signed_file,
         name="decision-signed-file",
     ),
+]
+
+# After the decision: one grant's page and its payment requests (grant_views).
+GRANT = "dossiers/<uuid:uuid>/subvention/"
+REQUEST = GRANT + "demandes/<uuid:request_uuid>/"
+urlpatterns += [
+    path(GRANT, grant_views.grant_detail, name="grant"),
+    path(
+        GRANT + "engagements/<int:proof_id>/fichier/",
+        grant_views.engagement_file,
+        name="engagement-file",
+    ),
+    path(
+        GRANT + "engagements/<int:proof_id>/valider/",
+        grant_views.engagement_validate,
+        name="engagement-validate",
+    ),
+    path(
+        GRANT + "engagements/<int:proof_id>/refuser/",
+        grant_views.engagement_refuse,
+        name="engagement-refuse",
+    ),
+    path(
+        GRANT + "engagement-juridique/",
+        grant_views.legal_commitment,
+        name="legal-commitment",
+    ),
+    path(REQUEST, grant_views.request_detail, name="payment-request"),
+    path(REQUEST + "pieces/<int:piece_id>/", grant_views.request_piece, name="request-piece"),
+    path(REQUEST + "verifier/", grant_views.request_check, name="request-check"),
+    path(REQUEST + "pieces-demandees/", grant_views.request_return, name="request-return"),
+    path(REQUEST + "refus/", grant_views.request_refuse, name="request-refuse"),
+    path(REQUEST + "service-fait/", grant_views.request_certify, name="request-certify"),
+    path(REQUEST + "paiement/", grant_views.request_pay, name="request-pay"),
 ]
