@@ -248,7 +248,10 @@ def test_the_proof_file_is_served_to_whoever_sees_the_dossier(g):
     response = client_of(people.team.member).get(url + "?apercu=1")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert client_of(owner).get(url).status_code == 404
-    assert client_of(people.reviewer).get(grant_url(grant, "engagement-file", 999999)).status_code == 404
+    assert (
+        client_of(people.reviewer).get(grant_url(grant, "engagement-file", 999999)).status_code
+        == 404
+    )
 
 
 # ---------------------------------------------------------------- the engagement juridique

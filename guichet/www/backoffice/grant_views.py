@@ -63,7 +63,12 @@ from .views import _dossier
 GRANT_TEMPLATE = "backoffice/grant/grant.html"
 REQUEST_TEMPLATE = "backoffice/grant/request.html"
 # The dossier's history lines that tell the grant's life.
-GRANT_EVENT_KINDS = (EventKind.DECISION, EventKind.ENGAGEMENT, EventKind.PAYMENT, EventKind.TRANSITION)
+GRANT_EVENT_KINDS = (
+    EventKind.DECISION,
+    EventKind.ENGAGEMENT,
+    EventKind.PAYMENT,
+    EventKind.TRANSITION,
+)
 REQUEST_BADGES = {
     RequestStatus.SUBMITTED: "new",
     RequestStatus.RETURNED: "warning",
@@ -111,9 +116,7 @@ def grant_url(dossier: Dossier, anchor: str = "") -> str:
 
 
 def request_url(dossier: Dossier, payment_request: PaymentRequest, anchor: str = "") -> str:
-    return (
-        reverse("backoffice:payment-request", args=[dossier.uuid, payment_request.uuid]) + anchor
-    )
+    return reverse("backoffice:payment-request", args=[dossier.uuid, payment_request.uuid]) + anchor
 
 
 def _show_refusal(form: forms.Form, exc: postaward.PostAwardRefused) -> None:
@@ -272,7 +275,7 @@ def grant_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin
 def engagement_file(request: HttpRequest, uuid: Any, proof_id: int) -> HttpResponse:
-    _dossier_, grant = _grant(request, uuid)
+    _, grant = _grant(request, uuid)
     proof = grant.engagement_proofs.filter(pk=proof_id).first()
     if proof is None:
         raise Http404("Pièce introuvable")
@@ -388,7 +391,7 @@ def request_detail(request: HttpRequest, uuid: Any, request_uuid: Any) -> HttpRe
 def request_piece(
     request: HttpRequest, uuid: Any, request_uuid: Any, piece_id: int
 ) -> HttpResponse:
-    _dossier_, grant = _grant(request, uuid)
+    _, grant = _grant(request, uuid)
     piece = _payment_request(grant, request_uuid).pieces.filter(pk=piece_id).first()
     if piece is None:
         raise Http404("Pièce introuvable")
