@@ -323,6 +323,7 @@ def test_the_request_page_shows_the_expenses_the_cap_the_ceiling_and_the_pieces(
     assert "Subvention dans la limite du coût réel 4 000 € (subvention de 5 000 €" in page
     assert "Montant dû au plus 4 000 €" in page
     assert "Demande de versement n° 1 déposée : solde de 4 000 €" in page
+    assert "Dossier retenu (séance n° 1" not in page  # the request's history is its own
     piece = request.pieces.first()
     assert request_url(request, "request-piece", piece.pk) in response.content.decode()
     file = client.get(request_url(request, "request-piece", piece.pk))

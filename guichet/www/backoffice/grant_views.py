@@ -37,6 +37,7 @@ from guichet.accounts.models import User
 from guichet.committee.decisions import documents_of as decision_documents
 from guichet.documents.http import file_response
 from guichet.dossiers.models import Dossier, EventKind
+from guichet.dossiers.workflow import Action
 from guichet.grants import postaward
 from guichet.grants.models import (
     EngagementProof,
@@ -69,6 +70,7 @@ GRANT_EVENT_KINDS = (
     EventKind.PAYMENT,
     EventKind.TRANSITION,
 )
+PAYMENT_ACTIONS = (Action.PAY_PART.value, Action.PAY_OFF.value)
 REQUEST_BADGES = {
     RequestStatus.SUBMITTED: "new",
     RequestStatus.RETURNED: "warning",
@@ -204,9 +206,14 @@ def _grant_context(request: HttpRequest, dossier: Dossier, grant: Grant, **extra
 
 
 def _request_history(dossier: Dossier, grant: Grant, number: int) -> list[Any]:
-    """The history lines that name this request (« demande … n° 2 », not « n° 21 »)."""
+    """The payment lines that name this request (« demande … n° 2 », not « n° 21 »): its deposit,
+    answers, check, certification and payment."""
     named = re.compile(rf"n°\s{number}(?!\d)")
-    return [e for e in _events(dossier, grant) if named.search(e.summary)]
+    return [
+        e
+        for e in _events(dossier, grant)
+        if (e.kind == EventKind.PAYMENT or e.action in PAYMENT_ACTIONS) and named.search(e.summary)
+    ]
 
 
 def _request_context(
