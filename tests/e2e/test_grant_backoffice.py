@@ -102,7 +102,9 @@ def test_a_reviewer_and_the_manager_follow_a_grant_to_its_payment(committed_db, 
         assert_accessible(manager, "certification sans la case")
         tick(manager.locator("#certify-form"), "Je certifie que le service a été fait")
         manager.locator("#certify-form").get_by_role("button", name="Certifier").click()
-        expect(manager.get_by_text(re.compile(r"Le service fait est certifié : 5\s000\s€ dus"))).to_be_visible()
+        expect(
+            manager.get_by_text(re.compile(r"Le service fait est certifié : 5\s000\s€ dus"))
+        ).to_be_visible()
         expect(manager.locator("#no-commitment")).to_be_visible()
 
         # The engagement juridique: a wrong number first.
@@ -118,19 +120,25 @@ def test_a_reviewer_and_the_manager_follow_a_grant_to_its_payment(committed_db, 
         expect(manager.locator("#id_confirm")).to_be_checked()  # kept, as the rest
         manager.locator("#id_number").fill("2103456789")
         manager.get_by_role("button", name="Enregistrer l’engagement juridique").click()
-        expect(manager.get_by_text("L’engagement juridique n° 2103456789 est enregistré")).to_be_visible()
+        expect(
+            manager.get_by_text("L’engagement juridique n° 2103456789 est enregistré")
+        ).to_be_visible()
 
         # The payment.
         manager.goto(request_url)
         form = manager.locator("#payment-form")
         form.get_by_label(re.compile("Numéro de la demande de paiement")).fill("100045")
         form.get_by_label(re.compile("Date du paiement")).fill("25/10/2021")
-        expect(form.get_by_label("Montant payé", exact=True)).to_have_value(re.compile(r"5\s000\s€"))
+        expect(form.get_by_label("Montant payé", exact=True)).to_have_value(
+            re.compile(r"5\s000\s€")
+        )
         tick(form, "Je confirme que ce paiement")
         assert_accessible(manager, "paiement")
         shot(manager, "request-payment")
         form.get_by_role("button", name="Enregistrer le paiement").click()
-        expect(manager.get_by_text(re.compile(r"Le paiement de 5\s000\s€ est enregistré"))).to_be_visible()
+        expect(
+            manager.get_by_text(re.compile(r"Le paiement de 5\s000\s€ est enregistré"))
+        ).to_be_visible()
         expect(manager.locator("#request-status")).to_have_text("Versée")
         assert_accessible(manager, "demande versée")
 

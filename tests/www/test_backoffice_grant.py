@@ -572,3 +572,17 @@ def test_a_dossier_without_grant_has_no_grant_section():
     dossier = proposed()
     page = client_of(reviewer()).get(reverse("backoffice:dossier", args=[dossier.uuid]))
     assert 'id="subvention"' not in page.content.decode()
+
+
+def test_the_grant_pages_carry_the_policy_and_nothing_inline(g):
+    from tests.www.test_security_headers import assert_nothing_inline, assert_policy
+
+    grant, owner, people = g
+    request = checked(grant, owner, people)
+    client = client_of(people.certifier)
+    for url in (grant_url(grant), request_url(request)):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_policy(response)
+        assert_nothing_inline(response.content.decode(), url)
+        assert "no-store" in response["Cache-Control"]
