@@ -226,8 +226,8 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
 
 
 def _grant_summary(dossier: Dossier) -> dict[str, Any] | None:
-    # grant_views imports this module (its dossier lookup): imported here to keep them acyclic.
-    from .grant_views import summary
+    # grant_follow_views imports this module (its dossier lookup): imported here to keep them acyclic.
+    from .grant_follow_views import summary
 
     return summary(dossier) if dossier.state_enum in GRANTED else None
 

@@ -51,7 +51,7 @@ from guichet.review.permissions import Do, can
 from guichet.rules import postaward as rules
 from guichet.rules.money import format_euros
 
-from .grant_forms import (
+from .grant_follow_forms import (
     CertifyForm,
     LegalCommitmentForm,
     PaymentForm,
