@@ -226,7 +226,7 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
 
 
 def _grant_summary(dossier: Dossier) -> dict[str, Any] | None:
-    # grant_follow_views imports this module (its dossier lookup): imported here to keep them acyclic.
+    # grant_follow_views imports this module (its dossier lookup): imported here, acyclic.
     from .grant_follow_views import summary
 
     return summary(dossier) if dossier.state_enum in GRANTED else None
