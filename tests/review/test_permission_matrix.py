@@ -217,7 +217,7 @@ def test_pages_answer_404_or_act(client, world, role, django_capture_on_commit_c
 
 
 @pytest.fixture
-def grants(world):
+def followed_grants(world):
     """Per side, a grant with a pending proof and an engaged grant with a certified request
     (and its EJ), a checked one and a submitted one: checked and certified by other agents."""
     import datetime as dt
@@ -267,13 +267,13 @@ def grants(world):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_grant_pages_answer_404_or_act(client, grants, role):
+def test_grant_pages_answer_404_or_act(client, followed_grants, role):
     import datetime as dt
 
     from guichet.grants.models import EngagementStatus, LegalCommitment, Payment, RequestStatus
     from tests.grants.factories import FOLLOW_AT
 
-    users, sides = grants
+    users, sides = followed_grants
     client.force_login(users[role])
     for side, (pending, proof, followed, (certified, checked, submitted)) in sides.items():
         may = {a for a, row in EXPECTED.items() if side in row[ROLES.index(role)]}
