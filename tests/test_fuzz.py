@@ -201,6 +201,77 @@ def lapse_url(w: World) -> str:
 GRANTS = of_call("backoffice:grants")
 
 
+def followed(w: World):
+    """Two granted dossiers of the real call (built once per world, on first use): Billom with a
+    pending engagement proof; Arconsat engaged, with a certified instalment and its EJ, a checked
+    instalment and a submitted balance (checked and certified by others than w's agents)."""
+    grants = getattr(w, "grants", None)
+    if grants is None:
+        from decimal import Decimal
+
+        from guichet.grants import postaward
+        from tests.dossiers.factories import pdf_upload
+        from tests.grants.factories import (
+            FOLLOW_AT,
+            Followers,
+            certificate,
+            engaged,
+            expense,
+            granted,
+            invoice,
+        )
+
+        people = Followers()
+        pending, owner, _ = granted(people)
+        other, other_owner, _ = granted(people, code="63008", name="Arconsat")
+        engaged(other, other_owner, people)
+        with clock.frozen(FOLLOW_AT):
+            postaward.submit_engagement(pending, owner, pdf_upload(), FOLLOW_AT.date())
+            made = [
+                postaward.request_payment(
+                    other, other_owner, kind, Decimal(amount), [expense(cost)], pieces
+                )
+                for kind, amount, cost, pieces in (
+                    ("instalment", "1000", "1000", [invoice()]),
+                    ("instalment", "2000", "2000", [invoice()]),
+                    ("balance", "2000", "5500", [invoice(), certificate()]),
+                )
+            ]
+            for request in made[:2]:
+                postaward.check_request(request, people.reviewer)
+            postaward.certify(made[0], people.certifier, Decimal("1000"))
+            postaward.record_legal_commitment(
+                other, people.certifier, "2103456789", 2021, Decimal("1000")
+            )
+        mail.outbox.clear()
+        grants = w.grants = (pending, other, made)  # type: ignore[attr-defined]
+    return grants
+
+
+def grant_of(name: str, which: int = 0, *more: Callable[[World], object]):
+    return lambda w: reverse(name, args=[followed(w)[which].dossier.uuid, *[m(w) for m in more]])
+
+
+def proof_id(w: World):
+    return followed(w)[0].engagement_proofs.get().pk
+
+
+def request_of(index: int):
+    return lambda w: followed(w)[2][index].uuid
+
+
+GRANT_PAGE = grant_of("backoffice:grant")
+CERTIFIED, CHECKED, SUBMITTED = request_of(0), request_of(1), request_of(2)
+
+
+def request_page(which: Callable[[World], object]) -> Callable[[World], str]:
+    return grant_of("backoffice:payment-request", 1, which)
+
+
+def on_request(name: str, which: Callable[[World], object]) -> Callable[[World], str]:
+    return grant_of(f"backoffice:{name}", 1, which)
+
+
 LIST = with_query(u("backoffice:dossiers"), f"appel={REAL_CALL}")
 LIST_FIELDS = ("appel", "q", "onglet", "session", "arrondissement", "categorie", "type",
                "population", "verdict", "note_min", "note_max", "montant_min", "montant_max",
@@ -333,6 +404,29 @@ TARGETS = [
     Target("backoffice:attachment", "reviewer",
            lambda w: reverse("backoffice:attachment", args=[w.in_review.uuid,
                              w.in_review.attachments.first().pk]), None, "GET", ("apercu",)),
+    # After the decision: a grant and its payment requests
+    Target("backoffice:engagement-file", "reviewer", grant_of("backoffice:engagement-file", 0,
+           proof_id), None, "GET", ("apercu",)),
+    Target("backoffice:engagement-validate", "reviewer",
+           grant_of("backoffice:engagement-validate", 0, proof_id), GRANT_PAGE),
+    Target("backoffice:engagement-refuse", "reviewer",
+           grant_of("backoffice:engagement-refuse", 0, proof_id), GRANT_PAGE, extra=("reason",)),
+    Target("backoffice:legal-commitment", "manager", grant_of("backoffice:legal-commitment"),
+           GRANT_PAGE, extra=("number", "year", "amount", "confirm")),
+    Target("backoffice:request-piece", "reviewer",
+           lambda w: reverse("backoffice:request-piece", args=[
+               followed(w)[1].dossier.uuid, SUBMITTED(w),
+               followed(w)[2][2].pieces.first().pk]), None, "GET", ("apercu",)),
+    Target("backoffice:request-check", "reviewer", on_request("request-check", SUBMITTED),
+           request_page(SUBMITTED)),
+    Target("backoffice:request-return", "reviewer", on_request("request-return", SUBMITTED),
+           request_page(SUBMITTED), extra=("pieces-reason",)),
+    Target("backoffice:request-refuse", "reviewer", on_request("request-refuse", CHECKED),
+           request_page(CHECKED), extra=("refus-reason",)),
+    Target("backoffice:request-certify", "manager", on_request("request-certify", CHECKED),
+           request_page(CHECKED), extra=("amount_due", "note", "confirm")),
+    Target("backoffice:request-pay", "manager", on_request("request-pay", CERTIFIED),
+           request_page(CERTIFIED), extra=("number", "paid_on", "amount", "confirm")),
     Target("backoffice:agents", "manager", of_call("backoffice:agents"), None, "GET"),
     Target("backoffice:decisions-generate", "manager", of_meeting("backoffice:decisions-generate"),
            DECISIONS),
@@ -399,6 +493,8 @@ FORMLESS = {
     "backoffice:message-attachment": "a file, by its id in the path",
     "backoffice:lapse-notice": "a file, by the grant's id in the path",
     "applicant:lapse-notice": "a file, by the dossier in the path",
+    "backoffice:grant": "shows a grant (its forms post to their own targets)",
+    "backoffice:payment-request": "shows a payment request (its forms post to their targets)",
     "backoffice:committee": "lists the call's envelopes and meetings",
     "backoffice:meeting": "shows a meeting (its forms post to their own targets)",
     "backoffice:meeting-document": "a file, by its kind in the path",

@@ -246,3 +246,140 @@ def test_the_grants_pages_answer_404_or_show(client, world, role):
     if exports:
         lines = response.content.decode("utf-8-sig").splitlines()
         assert len(lines) == 1 + len(exports), role
+
+
+# --------------------------------------------------------------------------------------------
+# The grant's pages (after the decision): see with VIEW, act with FOLLOW, CERTIFY or ACCOUNT.
+
+
+@pytest.fixture
+def followed_grants(world):
+    """Per side, a grant with a pending proof and an engaged grant with a certified request
+    (and its EJ), a checked one and a submitted one: checked and certified by other agents."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from guichet.grants import postaward
+    from guichet.grants.models import Grant
+    from tests.committee.decision_factories import closed_meeting
+    from tests.committee.factories import proposed
+    from tests.dossiers.factories import pdf_upload
+    from tests.grants.factories import FOLLOW_AT, Followers, certificate, expense, invoice
+
+    users, _ = world
+    people = Followers()
+    made = {side: (proposed(), proposed()) for side in ("O", "X")}
+    closed_meeting(people.team, retained=[d for pair in made.values() for d in pair])
+    out = {}
+    for (side, (first, second)), code in zip(made.items(), (OWN, OTHER), strict=True):
+        Dossier.objects.filter(pk__in=[first.pk, second.pk]).update(arrondissement_code=code)
+        pending, followed = (Grant.objects.get(dossier=d) for d in (first, second))
+        owner, other_owner = (d.memberships.get().user for d in (first, second))
+        with clock.frozen(FOLLOW_AT):
+            proof = postaward.submit_engagement(pending, owner, pdf_upload(), dt.date(2021, 9, 1))
+            engagement = postaward.submit_engagement(
+                followed, other_owner, pdf_upload(), dt.date(2021, 9, 1)
+            )
+            postaward.validate_engagement(engagement, people.reviewer)
+            requests = [
+                postaward.request_payment(
+                    followed, other_owner, kind, Decimal(amount), [expense(cost)], pieces
+                )
+                for kind, amount, cost, pieces in (
+                    ("instalment", "1000", "1000", [invoice()]),
+                    ("instalment", "2000", "2000", [invoice()]),
+                    ("balance", "2000", "5500", [invoice(), certificate()]),
+                )
+            ]
+            for request in requests[:2]:
+                postaward.check_request(request, people.reviewer)
+            postaward.certify(requests[0], people.certifier, Decimal("1000"))
+            postaward.record_legal_commitment(
+                followed, people.certifier, "210345678" + str(len(out)), 2021, Decimal("1000")
+            )
+        out[side] = (pending, proof, followed, requests)
+    mail.outbox.clear()
+    return users, out
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_grant_pages_answer_404_or_act(client, followed_grants, role):
+    import datetime as dt
+
+    from guichet.grants.models import EngagementStatus, LegalCommitment, Payment, RequestStatus
+    from tests.grants.factories import FOLLOW_AT
+
+    users, sides = followed_grants
+    client.force_login(users[role])
+    for side, (pending, proof, followed, (certified, checked, submitted)) in sides.items():
+        may = {a for a, row in EXPECTED.items() if side in row[ROLES.index(role)]}
+        label = f"{role} on {side}"
+        uuid = pending.dossier.uuid
+        ruuid = followed.dossier.uuid
+
+        # The pages and the files: VIEW.
+        seen = 200 if Do.VIEW in may else 404
+        piece = submitted.pieces.first()
+        for url in (
+            reverse("backoffice:grant", args=[uuid]),
+            reverse("backoffice:engagement-file", args=[uuid, proof.pk]),
+            reverse("backoffice:payment-request", args=[ruuid, submitted.uuid]),
+            reverse("backoffice:request-piece", args=[ruuid, submitted.uuid, piece.pk]),
+        ):
+            assert client.get(url).status_code == seen, f"{label} {url}"
+
+        def act(name, dossier_uuid, *args, data=None):
+            with clock.frozen(FOLLOW_AT + dt.timedelta(days=1)):
+                url = reverse(f"backoffice:{name}", args=[dossier_uuid, *args])
+                return client.post(url, data or {})
+
+        # FOLLOW: refuse the proof (no reason: refused at the field), then validate it; ask for
+        # pieces and refuse (no reason), check the submitted request.
+        follows = [
+            act("engagement-refuse", uuid, proof.pk),
+            act("request-return", ruuid, submitted.uuid),
+            act("request-refuse", ruuid, checked.uuid),
+        ]
+        for response in follows:
+            assert response.status_code == (422 if Do.FOLLOW in may else 404), label
+        response = act("engagement-validate", uuid, proof.pk)
+        proof.refresh_from_db()
+        if Do.FOLLOW in may:
+            assert response.status_code == 302 and proof.status == EngagementStatus.VALIDATED
+        else:
+            assert response.status_code == 404 and proof.status == EngagementStatus.SUBMITTED
+        response = act("request-check", ruuid, submitted.uuid)
+        submitted.refresh_from_db()
+        if Do.FOLLOW in may:
+            assert response.status_code == 302 and submitted.status == RequestStatus.CHECKED
+        else:
+            assert response.status_code == 404 and submitted.status == RequestStatus.SUBMITTED
+
+        # CERTIFY: the checked instalment of 2 000 €.
+        response = act("request-certify", ruuid, checked.uuid,
+                       data={"amount_due": "2 000", "confirm": "on"})  # fmt: skip
+        checked.refresh_from_db()
+        if Do.CERTIFY in may:
+            assert response.status_code == 302 and checked.status == RequestStatus.CERTIFIED
+        else:
+            assert response.status_code == 404 and checked.status == RequestStatus.CHECKED
+
+        # ACCOUNT: an EJ for 2022, the certified instalment's payment.
+        before = LegalCommitment.objects.count()
+        response = act("legal-commitment", uuid, data={
+            "number": f"220345678{'1' if side == 'O' else '2'}", "year": "2022", "amount": "1 000",
+            "confirm": "on",
+        })  # fmt: skip
+        if Do.ACCOUNT in may:
+            assert response.status_code == 302 and LegalCommitment.objects.count() == before + 1
+        else:
+            assert response.status_code == 404 and LegalCommitment.objects.count() == before
+        response = act("request-pay", ruuid, certified.uuid, data={
+            "number": f"10004{'1' if side == 'O' else '2'}", "paid_on": "16/09/2021",
+            "amount": "1 000", "confirm": "on",
+        })  # fmt: skip
+        paid = Payment.objects.filter(request=certified).exists()
+        if Do.ACCOUNT in may:
+            assert response.status_code == 302 and paid, label
+        else:
+            assert response.status_code == 404 and not paid, label

@@ -49,7 +49,9 @@ def test_engagement_problems_say_why_in_french():
     assert r.engagement_problem(DEADLINE, dt.date(2021, 12, 31), "Europe/Paris", today) is None
     late = r.engagement_problem(DEADLINE, dt.date(2022, 1, 1), "Europe/Paris", today)
     assert late is not None and "1er janvier 2022" in late and "31 décembre 2021" in late
-    future = r.engagement_problem(DEADLINE, dt.date(2021, 10, 2), "Europe/Paris", dt.date(2021, 10, 1))
+    future = r.engagement_problem(
+        DEADLINE, dt.date(2021, 10, 2), "Europe/Paris", dt.date(2021, 10, 1)
+    )
     assert future == "La date de signature ne peut pas être dans le futur."
 
 
@@ -138,7 +140,10 @@ def test_nothing_is_asked_once_the_balance_was():
 
 def test_certification_never_above_the_request_nor_the_ceiling():
     money = GrantMoney(amount=E(5000), engaged=E(4000))
-    assert r.certification_problem(RULES, PaymentKind.BALANCE, E(1000), E(1000), money, E(6000)) is None
+    assert (
+        r.certification_problem(RULES, PaymentKind.BALANCE, E(1000), E(1000), money, E(6000))
+        is None
+    )
     assert "demandé" in r.certification_problem(
         RULES, PaymentKind.BALANCE, E(1000), E("1000.01"), money, E(6000)
     )
@@ -181,7 +186,10 @@ def test_the_puy_de_dome_call_states_art_12(puy_de_dome):
         True, E("0.30"), E("0.80"),
     )  # fmt: skip
     assert p.reminder_days == (60, 30, 7)
-    assert p.pieces[PaymentKind.BALANCE] == (r.PieceKind.INVOICE, r.PieceKind.COMPLETION_CERTIFICATE)
+    assert p.pieces[PaymentKind.BALANCE] == (
+        r.PieceKind.INVOICE,
+        r.PieceKind.COMPLETION_CERTIFICATE,
+    )
 
 
 @pytest.mark.parametrize(
@@ -191,7 +199,11 @@ def test_the_puy_de_dome_call_states_art_12(puy_de_dome):
         ({"advance": {"max_share": 0.9}}, "post_award.advance", "ne peut dépasser"),
         ({"advance": {"allowed": "oui"}}, "post_award.advance.allowed", "true ou false"),
         ({"instalments_max_share": 0}, "post_award.instalments_max_share", "supérieur à zéro"),
-        ({"instalments_max_share": "0.33333"}, "post_award.instalments_max_share", "quatre décimales"),
+        (
+            {"instalments_max_share": "0.33333"},
+            "post_award.instalments_max_share",
+            "quatre décimales",
+        ),
         ({"completion_months": 0}, "post_award.completion_months", ""),
         ({"reminder_days": [30, "x"]}, "post_award.reminder_days[1]", ""),
         ({"pieces": {"balance": ["facture"]}}, "post_award.pieces.balance[0]", "inconnue"),

@@ -4,6 +4,7 @@ from . import (
     agents_views,
     decision_views,
     export_views,
+    grant_follow_views,
     grant_views,
     list_views,
     meeting_views,
@@ -177,4 +178,40 @@ urlpatterns += [
         grant_views.lapse_notice,
         name="lapse-notice",
     ),
+]
+
+# After the decision: one grant's page and its payment requests (grant_follow_views).
+GRANT = "dossiers/<uuid:uuid>/subvention/"
+REQUEST = GRANT + "demandes/<uuid:request_uuid>/"
+urlpatterns += [
+    path(GRANT, grant_follow_views.grant_detail, name="grant"),
+    path(
+        GRANT + "engagements/<int:proof_id>/fichier/",
+        grant_follow_views.engagement_file,
+        name="engagement-file",
+    ),
+    path(
+        GRANT + "engagements/<int:proof_id>/valider/",
+        grant_follow_views.engagement_validate,
+        name="engagement-validate",
+    ),
+    path(
+        GRANT + "engagements/<int:proof_id>/refuser/",
+        grant_follow_views.engagement_refuse,
+        name="engagement-refuse",
+    ),
+    path(
+        GRANT + "engagement-juridique/",
+        grant_follow_views.legal_commitment,
+        name="legal-commitment",
+    ),
+    path(REQUEST, grant_follow_views.request_detail, name="payment-request"),
+    path(
+        REQUEST + "pieces/<int:piece_id>/", grant_follow_views.request_piece, name="request-piece"
+    ),
+    path(REQUEST + "verifier/", grant_follow_views.request_check, name="request-check"),
+    path(REQUEST + "pieces-demandees/", grant_follow_views.request_return, name="request-return"),
+    path(REQUEST + "refus/", grant_follow_views.request_refuse, name="request-refuse"),
+    path(REQUEST + "service-fait/", grant_follow_views.request_certify, name="request-certify"),
+    path(REQUEST + "paiement/", grant_follow_views.request_pay, name="request-pay"),
 ]

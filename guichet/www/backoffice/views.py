@@ -29,7 +29,15 @@ from guichet.accounts.models import User
 from guichet.committee.decisions import documents_of as decision_documents
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier, PieceKind
-from guichet.dossiers.workflow import FINAL, Action, Actor, State, TransitionRefused, available
+from guichet.dossiers.workflow import (
+    FINAL,
+    GRANTED,
+    Action,
+    Actor,
+    State,
+    TransitionRefused,
+    available,
+)
 from guichet.review import services as review
 from guichet.review.models import AgentRole, Assignment, Role
 from guichet.review.permissions import Do, calls_of, can, covers_everything
@@ -195,6 +203,7 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
         "can_assign": may[Do.ASSIGN] and state not in FINAL,
         "can_take": may[Do.START_REVIEW] and state not in FINAL and dossier.assignee_id != user.pk,
         "decision_documents": decision_documents(dossier),
+        "grant_summary": _grant_summary(dossier),
     }
     context["message_form"] = extra.pop("message_form", None) or MessageWithFilesForm()
     context["correction_form"] = extra.pop("correction_form", None) or CorrectionForm()
@@ -214,6 +223,13 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
         context["positions"] = positions(dossier.call)  # what is left, where an amount is decided
     context.update(extra)
     return context
+
+
+def _grant_summary(dossier: Dossier) -> dict[str, Any] | None:
+    # grant_follow_views imports this module (its dossier lookup): imported here, acyclic.
+    from .grant_follow_views import summary
+
+    return summary(dossier) if dossier.state_enum in GRANTED else None
 
 
 def _back(dossier: Dossier, anchor: str = "") -> HttpResponse:
