@@ -99,17 +99,28 @@ def next_in_line(call: Call, year: int) -> Chance | None:
     return None
 
 
+def offer_year(grant: Grant) -> int:
+    """The envelope year the next meeting can still commit: the lapsed grant's own, unless that
+    year is over (a year's money not committed by 31 December is lost to the département), then
+    the current year."""
+    from guichet.rules.timing import local_date
+
+    this_year = local_date(clock.now(), "Europe/Paris").year
+    return max(grant.envelope.year, this_year)
+
+
 def offer_after_lapse(grant: Grant, freed: Decimal) -> WaitingListOffer | None:
     """Inside the lapse's transaction: offer the freed money to the first dossier it can fund,
     or nothing when none fits (the manager's page says so)."""
     call = grant.dossier.call
-    chance = next_in_line(call, grant.envelope.year)
+    year = offer_year(grant)
+    chance = next_in_line(call, year)
     if chance is None or freed <= 0:
         return None
     return WaitingListOffer.objects.create(
         dossier=chance.dossier,
         lapsed_grant=grant,
-        year=grant.envelope.year,
+        year=year,
         amount_freed=freed,
         amount=chance.amount,
         offered_at=clock.now(),

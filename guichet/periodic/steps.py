@@ -18,12 +18,14 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from guichet import clock
 from guichet.accounts.models import User
 from guichet.calls.models import Call
+from guichet.dossiers.notifications import absolute
 from guichet.exports import housekeeping
 from guichet.grants import notifications, postaward
 from guichet.grants.models import Grant, GrantStatus
@@ -50,10 +52,8 @@ def engagement_reminders(today: dt.date) -> dict[str, int]:
 
 
 def grants_list_url(call: Call) -> str:
-    """The back-office's list of a call's grants (a plain path: the page is another branch's)."""
-    return (
-        settings.GUICHET["BASE_URL"].rstrip("/") + f"/instruction/appels/{call.slug}/subventions/"
-    )
+    """The back-office's list of a call's grants."""
+    return absolute(reverse("backoffice:grants", args=[call.slug]))
 
 
 def manager_addresses(call: Call) -> list[str]:

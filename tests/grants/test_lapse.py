@@ -128,18 +128,21 @@ def test_the_freed_money_goes_to_the_first_of_the_waiting_list():
     offer = WaitingListOffer.objects.get()
     assert offer.dossier == arconsat
     assert offer.lapsed_grant == grant
-    assert (offer.year, offer.amount_freed, offer.amount) == (2021, 5000, 5000)
+    # The 2021 money freed in January 2022 can no longer be committed: the offer is on 2022.
+    assert (offer.year, offer.amount_freed, offer.amount) == (2022, 5000, 5000)
     assert offer.meeting is None and offer.offered_at == DAY_AFTER
     assert str(offer) == f"Proposé suite à la caducité de {grant.dossier.number}"
     assert list(waiting.pending_offers(people.call)) == [offer]
 
 
-def _fill_envelope(people):
-    """Commit what the 2021 envelope has left to another dossier: nothing is left."""
+def _fill_envelope(people, year=2022, leave=Decimal(0)):
+    """Commit what the year's envelope has left to another dossier: nothing is left. (A lapse
+    pronounced in January 2022 offers the 2022 envelope: 2021's money can no longer be
+    committed.)"""
     other = proposed(code="63430", name="Thiers")
-    left = grants.position(people.call, 2021).remaining
-    grants.commit(other, 2021, left, people.manager)
-    assert grants.position(people.call, 2021).remaining == 0
+    left = grants.position(people.call, year).remaining
+    grants.commit(other, year, left - leave, people.manager)
+    assert grants.position(people.call, year).remaining == leave
 
 
 def test_a_dossier_too_large_for_the_freed_money_is_passed_over_for_the_next_that_fits():
@@ -147,7 +150,7 @@ def test_a_dossier_too_large_for_the_freed_money_is_passed_over_for_the_next_tha
         waiting=[("63113", "Clermont-Ferrand", "20000"), ("63008", "Arconsat")]
     )
     assert waiting.amount_of(waiting.waiting_list(people.call).first()) == Decimal("10000")
-    _fill_envelope(people)
+    _fill_envelope(people, leave=Decimal(5000))
     with clock.frozen(DAY_AFTER):
         postaward.lapse(grant, people.manager)
     assert WaitingListOffer.objects.get().dossier == arconsat
@@ -197,3 +200,11 @@ def test_money_already_offered_is_not_offered_twice():
         postaward.lapse(second, people.manager)
     offers = list(WaitingListOffer.objects.order_by("pk"))
     assert [o.dossier for o in offers] == [arconsat, antoingt]
+
+
+def test_the_offer_is_on_the_lapsed_grant_s_year_while_that_year_lasts():
+    grant, _, _ = granted()
+    with clock.frozen(dt.datetime(2021, 12, 31, 23, 59, tzinfo=PARIS)):
+        assert waiting.offer_year(grant) == 2021
+    with clock.frozen(DAY_AFTER):
+        assert waiting.offer_year(grant) == 2022

@@ -262,7 +262,8 @@ def test_the_offer_shows_on_the_grants_page_and_the_committee_home(client):
     flat = grants_page.replace("\u00a0", " ")
     assert (
         f"{waiting.number} (Arconsat, 5 000 €) est proposé à la prochaine séance suite à la "
-        f"caducité de {grant.dossier.number} (5 000 € libérés sur l’enveloppe 2021)"
+        f"caducité de {grant.dossier.number} (5 000 € libérés sur l’enveloppe 2021, année close : "
+        "proposé sur l’enveloppe 2022)"
     ) in flat
     assert f"proposé suite à la caducité de {grant.dossier.number}" in home
     assert "à inscrire à l’ordre du jour d’une prochaine séance" in home
