@@ -114,7 +114,10 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
 def _rows(call: Call, field: str, labels: dict[str, str]) -> list[Row]:
     submitted = Dossier.objects.filter(call=call, submitted_at__isnull=False)
     granted = dict(
-        Grant.objects.filter(envelope__call=call, status=GrantStatus.ACTIVE)
+        # A grant paid off (closed) stays granted, at what it came to; a lapsed one does not.
+        Grant.objects.filter(
+            envelope__call=call, status__in=[GrantStatus.ACTIVE, GrantStatus.CLOSED]
+        )
         .values_list(f"dossier__{field}")
         .annotate(s=Sum("amount"))
     )

@@ -1,11 +1,16 @@
-"""The manager's figures: envelopes from the ledger, dossiers by state, arrondissement and type."""
+"""The manager's figures: envelopes from the ledger, dossiers by state, arrondissement and type
+(a paid-off grant still counts as granted, a lapsed one no more)."""
 
 from decimal import Decimal
 
 import pytest
 
+from guichet import clock
 from guichet.committee.overview import overview
+from guichet.grants import postaward
 from guichet.grants import services as grants
+from guichet.grants.models import Grant, GrantStatus
+from tests.grants.factories import AFTER_DEADLINE, granted
 
 from .factories import Committee, proposed
 
@@ -30,3 +35,15 @@ def test_the_overview_counts_and_sums():
     (category,) = o.by_category
     assert category.dossiers == 2 and category.label.startswith("Projets ayant un impact")
     assert arconsat.arrondissement_code != billom.arrondissement_code
+
+
+def test_a_grant_paid_off_stays_granted_and_a_lapsed_one_does_not():
+    billom, _, people = granted()
+    arconsat, _, _ = granted(people, code="63008", name="Arconsat")
+    Grant.objects.filter(pk=billom.pk).update(status=GrantStatus.CLOSED, amount=Decimal("4200"))
+    with clock.frozen(AFTER_DEADLINE):
+        postaward.lapse(arconsat, people.manager)
+    o = overview(people.call)
+    by_code = {r.label[-4:-1]: r.granted for r in o.by_arrondissement}
+    assert by_code == {"632": Decimal("4200"), "635": Decimal(0)}
+    assert o.granted_total == Decimal("4200")
