@@ -23,6 +23,7 @@ from guichet.dossiers.workflow import State
 from .models import Decision, Meeting, MeetingStatus, Outcome, WaitingListOffer
 
 if TYPE_CHECKING:
+    from guichet.accounts.models import User
     from guichet.calls.models import Call
     from guichet.grants.models import Grant
 
@@ -131,6 +132,7 @@ def pending_offers(call: Call | int) -> QuerySet[WaitingListOffer]:
     """The offers still waiting for a decision, with their dossiers and the lapsed grant's."""
     return (
         _open_offers(call)
+        .select_related("lapsed_grant__envelope")
         .select_related("dossier", "lapsed_grant__dossier", "meeting")
         .order_by("offered_at", "pk")
     )
@@ -152,3 +154,10 @@ def follow_agenda(meeting: Meeting, dossier_ids: set[int]) -> None:
     WaitingListOffer.objects.filter(
         meeting__isnull=True, dossier_id__in=dossier_ids, dossier__state=State.WAITING_LIST
     ).update(meeting=meeting)
+
+
+def offers_seen_by(user: User, call: Call) -> list[WaitingListOffer]:
+    """The pending offers of the dossiers ``user`` may see (a reviewer: his arrondissements)."""
+    from guichet.review.permissions import visible_dossiers
+
+    return list(pending_offers(call).filter(dossier__in=visible_dossiers(user, call).values("pk")))

@@ -30,7 +30,8 @@ from guichet.review.permissions import Do, can_in_call
 from guichet.territories.models import Commune
 
 from .listing import visible_grants
-from .models import ZERO, Grant, GrantStatus, LegalCommitment, PaymentRequest, RequestStatus
+from .models import Grant, LegalCommitment, PaymentRequest, RequestStatus
+from .postaward import position
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -123,12 +124,11 @@ def year_statement(user: User, call: Call, year: int) -> Iterator[list[Any]]:
     )
     sirens: dict[tuple[str, str], str] = {}
     for g in grants:
-        released = g.decided_amount - g.amount
+        p = position(g)
         d = g.dossier
         yield [
-            d.number, d.applicant_name, siren_of(d, sirens), d.applicant_code, g.envelope.year, g.decided_amount,
-            released, released if g.status == GrantStatus.LAPSED else ZERO, g.paid,
-            g.left_to_pay, g.get_status_display(),
+            d.number, d.applicant_name, siren_of(d, sirens), d.applicant_code, g.envelope.year,
+            p.decided, p.released, p.lapsed, p.paid, p.left_to_pay, g.get_status_display(),
         ]  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def _context(grant: Grant, user: User, freed: Decimal) -> dict[str, Any]:
         "meeting": meeting,
         "award": award,
         "decided_on": grant.decided_at.astimezone(clock.PARIS).date(),
-        "deadline": grant.engagement_deadline or rules.engagement_deadline,
+        "deadline": grant.engagement_deadline,
         "engagement_quote": rules.rule("ENGAGEMENT").quote,
         "committee": rules.committee,
         "legal_basis_cited": cited(rules.committee.legal_basis),
@@ -71,9 +71,10 @@ def render_notice(grant: Grant, user: User, freed: Decimal) -> bytes:
     return render_pdf("documents/grants/lapse_notice.html", _context(grant, user, freed))
 
 
-def after_lapse(grant: Grant, user: User) -> None:
+def after_lapse(grant: Grant, user: User, written: list[str] | None = None) -> None:
     """Write the lapse notice, e-mail it to the beneficiary, and offer the freed money to the
-    first dossier of the waiting list that it can fund, for the next meeting."""
+    first dossier of the waiting list that it can fund, for the next meeting. The notice's file
+    name goes into ``written``, for the caller to delete should its transaction roll back."""
     from guichet.committee import waiting  # the committee sits above grants
 
     from . import notifications
@@ -83,13 +84,10 @@ def after_lapse(grant: Grant, user: User) -> None:
     pdf = render_notice(grant, user, freed)
     name = notice_file_name(grant)
     document = GrantDocument(grant=grant, kind=GrantDocumentKind.LAPSE_NOTICE)
-    # The file is written last, so that only the row's own save can still fail after it.
     document.store_checked(ContentFile(pdf, name=name), folder="grants/caducites")
-    try:
-        document.save()
-    except Exception:
-        document.file.storage.delete(document.file.name)
-        raise
+    if written is not None:
+        written.append(document.file.name)
+    document.save()
     notifications.lapse_notice(grant, pdf, name)
 
 

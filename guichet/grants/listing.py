@@ -14,7 +14,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from guichet.review.permissions import Do, coverage
 
-from .models import ZERO, EngagementProof, EngagementStatus, Grant, GrantStatus
+from .models import ZERO, EngagementProof, EngagementStatus, Grant
+from .postaward import position
 
 if TYPE_CHECKING:
     from guichet.accounts.models import User
@@ -86,7 +87,7 @@ def visible_grants(user: User, call: Call, action: Do = Do.VIEW) -> QuerySet[Gra
 
 
 def _row(grant: Grant) -> GrantRow:
-    released = grant.decided_amount - grant.amount
+    p = position(grant)
     if grant.engaged_on is not None:
         engagement = Engagement.VALIDATED
     elif getattr(grant, "has_pending_proof", False):
@@ -95,13 +96,13 @@ def _row(grant: Grant) -> GrantRow:
         engagement = Engagement.MISSING
     return GrantRow(
         grant=grant,
-        decided=grant.decided_amount,
-        amount=grant.amount,
-        certified=grant.certified,
-        paid=grant.paid,
-        left_to_pay=grant.left_to_pay,
-        released=released,
-        lapsed=released if grant.status == GrantStatus.LAPSED else ZERO,
+        decided=p.decided,
+        amount=p.amount,
+        certified=p.certified,
+        paid=p.paid,
+        left_to_pay=p.left_to_pay,
+        released=p.released,
+        lapsed=p.lapsed,
         engagement=engagement,
         engaged_on=grant.engaged_on,
     )

@@ -55,8 +55,10 @@ class Grant(models.Model):
         "service fait certifié", max_digits=12, decimal_places=2, default=Decimal(0)
     )
     paid = models.DecimalField("versé", max_digits=12, decimal_places=2, default=Decimal(0))
-    engagement_deadline = models.DateField("date limite d’engagement", null=True, blank=True)
-    completion_deadline = models.DateField("date limite d’achèvement", null=True, blank=True)
+    # Copied from the call when the grant is committed (rule ENGAGEMENT; post_award's
+    # completion_months from the decision's day).
+    engagement_deadline = models.DateField("date limite d’engagement")
+    completion_deadline = models.DateField("achèvement au plus tard")
     engaged_on = models.DateField("engagé le", null=True, blank=True)
     ended_at = models.DateTimeField("close le", null=True, blank=True)
 
@@ -165,6 +167,14 @@ class EngagementStatus(models.TextChoices):
     REFUSED = "refused", "Refusé"
 
 
+# DSFR badge colour per proof state (fr-badge--<suffix>), on both sides' pages.
+ENGAGEMENT_BADGES: dict[str, str] = {
+    EngagementStatus.SUBMITTED: "info",
+    EngagementStatus.VALIDATED: "success",
+    EngagementStatus.REFUSED: "error",
+}
+
+
 class EngagementProof(StoredFileMixin):
     """The signed quote or contract that proves the project was engaged (rule ENGAGEMENT), with
     its signature date; a reviewer validates or refuses it with a reason. A refused proof stays
@@ -218,6 +228,16 @@ class RequestStatus(models.TextChoices):
     PAID = "paid", "Versée"
     REFUSED = "refused", "Refusée"
 
+
+# DSFR badge colour per request state, on both sides' pages.
+REQUEST_BADGES: dict[str, str] = {
+    RequestStatus.SUBMITTED: "info",
+    RequestStatus.RETURNED: "warning",
+    RequestStatus.CHECKED: "info",
+    RequestStatus.CERTIFIED: "success",
+    RequestStatus.PAID: "success",
+    RequestStatus.REFUSED: "error",
+}
 
 PAYMENT_KIND_CHOICES = [(k.value, PAYMENT_KIND_LABELS[k]) for k in PaymentKind]
 REQUEST_PIECE_CHOICES = [(k.value, PIECE_LABELS[k]) for k in RequestPieceKind]

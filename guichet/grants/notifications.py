@@ -102,10 +102,8 @@ def engagement_reviewed(grant: Grant, proof: EngagementProof) -> None:
             [
                 f"La préfecture a refusé la preuve d’engagement déposée pour le projet "
                 f"{_name(grant)}.",
-                "Déposez une autre preuve avant la date limite d’engagement du "
-                f"{french_date(grant.engagement_deadline)}."
-                if grant.engagement_deadline
-                else "Déposez une autre preuve.",
+                "Déposez une autre preuve au plus tard le "
+                f"{french_date(grant.engagement_deadline)}, date limite d’engagement.",
             ],
             quote=proof.reason,
             quote_intro="Le motif :",
@@ -151,7 +149,7 @@ def request_certified(grant: Grant, request: PaymentRequest) -> None:
             f"La préfecture a certifié le service fait pour la demande de versement "
             f"n° {request.number} du projet {_name(grant)} : "
             f"{format_euros(request.amount_due or 0)} vous sont dus.",
-            "Le paiement suit par le comptable public.",
+            "Le comptable public procédera au paiement.",
         ],
     )
 
@@ -176,15 +174,19 @@ def engagement_reminder(grant: Grant, days: int) -> list[str]:
     to = team_addresses(grant.dossier)
     deadline = grant.engagement_deadline
     when = "aujourd’hui même" if days == 0 else "demain" if days == 1 else f"dans {days} jours"
+    pending = grant.engagement_proofs.filter(status="submitted").exists()
     _send(
         to,
-        f"Dossier {grant.dossier.number} : engagement à prouver avant le "
-        f"{french_date(deadline) if deadline else ''}",
+        f"Dossier {grant.dossier.number} : engagement à prouver au plus tard le "
+        f"{french_date(deadline)}",
         [
             f"La subvention de {format_euros(grant.amount)} accordée au projet {_name(grant)} "
             f"suppose que le projet soit engagé (devis ou marché signé) au plus tard le "
-            f"{french_date(deadline) if deadline else ''}, {when}.",
-            "Déposez la preuve de l’engagement (le devis ou le contrat signé et sa date de "
+            f"{french_date(deadline)}, {when}.",
+            "Votre preuve d’engagement est en cours de vérification par la préfecture : vous "
+            "serez informé de sa validation. Rien d’autre n’est à faire pour l’instant."
+            if pending
+            else "Déposez la preuve de l’engagement (le devis ou le marché signé et sa date de "
             "signature). Sans engagement prouvé à cette date, la subvention deviendra caduque.",
         ],
         applicant_url(grant),
@@ -199,7 +201,7 @@ def lapse_notice(grant: Grant, pdf: bytes, filename: str) -> None:
         f"Dossier {grant.dossier.number} : subvention caduque",
         [
             f"Faute d’engagement du projet prouvé au "
-            f"{french_date(grant.engagement_deadline) if grant.engagement_deadline else ''}, la "
+            f"{french_date(grant.engagement_deadline)}, la "
             f"subvention de {format_euros(grant.decided_amount)} accordée au projet "
             f"{_name(grant)} est caduque.",
             "La notification est jointe à ce message ; elle indique les voies et délais de recours.",

@@ -28,11 +28,12 @@ from django.db.models import F, QuerySet, Sum
 
 from guichet import clock
 from guichet.accounts import history
+from guichet.documents.storage import private_storage
 from guichet.dossiers import services as dossier_services
 from guichet.dossiers.models import Dossier, EventKind
 from guichet.dossiers.permissions import actor_for
-from guichet.dossiers.workflow import Action, Actor, State
-from guichet.review.permissions import Do, can, can_in_call
+from guichet.dossiers.workflow import Action, Actor
+from guichet.review.permissions import Do, can
 from guichet.rules import postaward as rules
 from guichet.rules.money import format_euros
 from guichet.rules.postaward import GrantMoney, PaymentKind, PieceKind, PostAwardRules
@@ -78,11 +79,6 @@ def post_award_rules(grant: Grant) -> PostAwardRules:
     return grant.dossier.call.rules.post_award
 
 
-def today() -> dt.date:
-    """Today in the calls' time zone (every call is in Europe/Paris)."""
-    return local_date(clock.now(), "Europe/Paris")
-
-
 def current_grant(dossier: Dossier) -> Grant | None:
     """The dossier's grant that is followed now: the active one, else the last one that ended."""
     grants = dossier.grants.select_related("envelope", "dossier__call")
@@ -90,10 +86,6 @@ def current_grant(dossier: Dossier) -> Grant | None:
         grants.filter(status=GrantStatus.ACTIVE).first()
         or grants.order_by("-decided_at", "-pk").first()
     )
-
-
-def validated_engagement(grant: Grant) -> EngagementProof | None:
-    return grant.engagement_proofs.filter(status=EngagementStatus.VALIDATED).first()
 
 
 def pending_engagement(grant: Grant) -> EngagementProof | None:
@@ -107,7 +99,8 @@ def money(grant: Grant, *, excluding: PaymentRequest | None = None) -> GrantMone
     live = grant.payment_requests.exclude(status=RequestStatus.REFUSED)
     if excluding is not None:
         live = live.exclude(pk=excluding.pk)
-    kinds = list(live.values_list("kind", flat=True))
+    rows = list(live.values_list("kind", "status", "expenses_total"))
+    kinds = [kind for kind, _, _ in rows]
     engaged = grant.certified
     if excluding is not None and excluding.amount_due is not None:
         engaged -= excluding.amount_due
@@ -118,7 +111,15 @@ def money(grant: Grant, *, excluding: PaymentRequest | None = None) -> GrantMone
         advances=kinds.count(PaymentKind.ADVANCE),
         other_requests=len(kinds) - kinds.count(PaymentKind.ADVANCE),
         balance_asked=PaymentKind.BALANCE in kinds,
+        justified=sum((total for _, _, total in rows), ZERO),
+        open_requests=sum(1 for _, status, _ in rows if status != RequestStatus.PAID),
     )
+
+
+def actual_cost(request: PaymentRequest) -> Decimal:
+    """The project's cost justified with this request: its expenses and those of the grant's
+    other requests not refused."""
+    return rules.total_cost(money(request.grant, excluding=request), request.expenses_total)
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,11 @@ class GrantPosition:
     lapsed: Decimal
     status: str
 
-    @property
-    def left_to_pay(self) -> Decimal:
-        return self.amount - self.paid if self.status == GrantStatus.ACTIVE else ZERO
+    left_to_pay: Decimal
 
 
 def position(grant: Grant) -> GrantPosition:
+    """The one place that says what a grant has decided, paid, left to pay and released."""
     released = grant.decided_amount - grant.amount
     return GrantPosition(
         decided=grant.decided_amount,
@@ -148,6 +148,7 @@ def position(grant: Grant) -> GrantPosition:
         released=released,
         lapsed=released if grant.status == GrantStatus.LAPSED else ZERO,
         status=grant.status,
+        left_to_pay=grant.left_to_pay,
     )
 
 
@@ -210,8 +211,8 @@ def submit_engagement(
     from . import notifications
 
     _applicant(user, grant)
-    deadline = grant.engagement_deadline or grant.dossier.call.rules.engagement_deadline
-    problem = rules.engagement_problem(deadline, signed_on, "Europe/Paris", today())
+    deadline = grant.engagement_deadline
+    problem = rules.engagement_problem(deadline, signed_on, "Europe/Paris", clock.today())
     if problem:
         raise PostAwardRefused(problem, "signed_on")
     proof = EngagementProof(grant=grant, signed_on=signed_on)
@@ -234,8 +235,8 @@ def submit_engagement(
                 f"Preuve d’engagement déposée (signée le {french_date(signed_on)})",
             )  # fmt: skip
             notifications.engagement_submitted(locked, proof)
-    except (PostAwardRefused, IntegrityError) as error:
-        proof.file.storage.delete(proof.file.name)
+    except BaseException as error:
+        proof.file.storage.delete(proof.file.name)  # nothing refers to it: no orphan file
         if isinstance(error, IntegrityError):
             raise PostAwardRefused(
                 "Une preuve d’engagement attend déjà sa vérification par la préfecture."
@@ -260,7 +261,7 @@ def validate_engagement(proof: EngagementProof, user: User) -> EngagementProof:
         grant = _locked(proof.grant)
         _active(grant)
         locked = _reviewable(proof)
-        deadline = grant.engagement_deadline or grant.dossier.call.rules.engagement_deadline
+        deadline = grant.engagement_deadline
         if not rules.engaged_in_time(deadline, locked.signed_on, "Europe/Paris"):
             raise PostAwardRefused("La date de signature dépasse la date limite d’engagement.")
         locked.status = EngagementStatus.VALIDATED
@@ -286,6 +287,7 @@ def refuse_engagement(proof: EngagementProof, user: User, reason: str) -> Engage
     reason = _reason(reason, "au porteur pourquoi cette preuve ne convient pas")
     with transaction.atomic():
         grant = _locked(proof.grant)
+        _active(grant)
         locked = _reviewable(proof)
         locked.status = EngagementStatus.REFUSED
         locked.reviewed_at = clock.now()
@@ -311,8 +313,26 @@ class ExpenseInput:
     invoice_number: str = ""
 
 
+# The columns hold twelve digits, cents included.
+MAX_TOTAL = Decimal("9999999999.99")
+
+
+def _invoice_key(supplier: str, number: str) -> tuple[str, str] | None:
+    """An invoice as (supplier, number), read without case, spaces nor punctuation."""
+    number = re.sub(r"[\W_]", "", number).casefold()
+    return (" ".join(supplier.split()).casefold(), number) if number else None
+
+
 def _expense_problems(lines: Sequence[ExpenseInput], today_: dt.date) -> str | None:
+    if sum((line.amount_incl_vat for line in lines), ZERO) > MAX_TOTAL:
+        return "Le total de l’état des dépenses dépasse ce que guichet peut enregistrer."
+    seen: set[tuple[str, str]] = set()
     for i, line in enumerate(lines, start=1):
+        key = _invoice_key(line.supplier, line.invoice_number)
+        if key is not None and key in seen:
+            return f"Ligne {i} : la facture n° {line.invoice_number.strip()} figure deux fois."
+        if key is not None:
+            seen.add(key)
         if not line.supplier.strip() or not line.nature.strip():
             return f"Ligne {i} : indiquez le fournisseur et la nature de la dépense."
         if line.amount_excl_vat <= 0:
@@ -369,7 +389,7 @@ def request_payment(
     rules_ = post_award_rules(grant)
     if kind not in rules_.kinds():
         raise PostAwardRefused("Cet appel ne prévoit pas d’avance.", "kind")
-    problem = _expense_problems(expenses, today())
+    problem = _expense_problems(expenses, clock.today())
     if problem:
         raise PostAwardRefused(problem, "expenses")
     if not rules.needs_expenses(kind) and expenses:
@@ -392,6 +412,7 @@ def request_payment(
             found = rules.request_problems(rules_, kind, amount, money(locked), total)
             if found:
                 raise PostAwardRefused(found[0][1], found[0][0])
+            _already_stated(locked, expenses)
             number = (
                 locked.payment_requests.order_by("-number").values_list("number", flat=True).first()
                 or 0
@@ -430,10 +451,30 @@ def request_payment(
             "subvention.",
             "kind",
         ) from None
-    except PostAwardRefused:
-        _drop(stored)
+    except BaseException:
+        _drop(stored)  # nothing refers to them: no orphan files
         raise
     return request
+
+
+def _already_stated(grant: Grant, expenses: Sequence[ExpenseInput]) -> None:
+    """An invoice justifies one request only: refuse a line whose supplier and invoice number
+    are already on one of the grant's requests not refused."""
+    stated = {
+        _invoice_key(supplier, number): n
+        for supplier, number, n in ExpenseLine.objects.filter(request__grant=grant)
+        .exclude(request__status=RequestStatus.REFUSED)
+        .exclude(invoice_number="")
+        .values_list("supplier", "invoice_number", "request__number")
+    }
+    for i, line in enumerate(expenses, start=1):
+        n = stated.get(_invoice_key(line.supplier, line.invoice_number))
+        if n is not None:
+            raise PostAwardRefused(
+                f"Ligne {i} : la facture n° {line.invoice_number.strip()} de "
+                f"{line.supplier.strip()} figure déjà dans la demande n° {n}.",
+                "expenses",
+            )
 
 
 def _request_locked(request: PaymentRequest) -> tuple[Grant, PaymentRequest]:
@@ -480,7 +521,7 @@ def complete_request(
                 f"Demande de versement n° {locked.number} complétée", note.strip()[:2000],
             )  # fmt: skip
             notifications.request_submitted(grant, locked)
-    except PostAwardRefused:
+    except BaseException:
         _drop(stored)
         raise
     return locked
@@ -681,7 +722,7 @@ def record_payment(
         raise PostAwardRefused(
             "Le numéro de la demande de paiement s’écrit en chiffres (20 au plus).", "number"
         )
-    if paid_on > today():
+    if paid_on > clock.today():
         raise PostAwardRefused("La date du paiement ne peut pas être dans le futur.", "paid_on")
     try:
         with transaction.atomic():
@@ -697,9 +738,22 @@ def record_payment(
                     f"Le paiement est du montant certifié : {format_euros(locked.amount_due)}.",
                     "amount",
                 )
-            if not grant.legal_commitments.exists():
+            committed = grant.legal_commitments.aggregate(s=Sum("amount"))["s"]
+            if committed is None:
                 raise PostAwardRefused(
                     "Enregistrez d’abord l’engagement juridique de la subvention."
+                )
+            if grant.paid + amount > committed:
+                raise PostAwardRefused(
+                    f"Les paiements dépasseraient les engagements juridiques enregistrés "
+                    f"({format_euros(committed)}, déjà payé {format_euros(grant.paid)}).",
+                    "amount",
+                )
+            closes = locked.kind_enum is PaymentKind.BALANCE
+            if closes and grant.certified > grant.paid + amount:
+                raise PostAwardRefused(
+                    "Un autre versement certifié attend son paiement : enregistrez-le avant le "
+                    "solde."
                 )
             entry = services.pay(grant, amount, user, note=f"DP {number}")
             payment = Payment.objects.create(
@@ -715,7 +769,6 @@ def record_payment(
             locked.status = RequestStatus.PAID
             locked.save(update_fields=["status"])
             grant.refresh_from_db()
-            closes = locked.kind_enum is PaymentKind.BALANCE
             if closes:
                 left = grant.amount - grant.paid
                 if left > 0:
@@ -737,23 +790,29 @@ def record_payment(
         raise PostAwardRefused(
             "Ce numéro de demande de paiement est déjà enregistré.", "number"
         ) from None
+    except services.EnvelopeRefused as refused:
+        raise PostAwardRefused(str(refused)) from None
     return payment
 
 
 # ---------------------------------------------------------------- the lapse (caducité)
 
 
-def lapse_candidates(call_id: int, on: dt.date | None = None) -> QuerySet[Grant]:
-    """The call's active grants whose engagement deadline has passed without a validated
-    engagement: the manager pronounces their lapse."""
-    day = on or today()
+def lapse_candidates(call_id: int | None, on: dt.date | None = None) -> QuerySet[Grant]:
+    """The call's active grants (every call's: None) whose engagement deadline has passed
+    without a validated engagement: the manager pronounces their lapse."""
+    day = on or clock.today()
+    grants = (
+        Grant.objects.all() if call_id is None else Grant.objects.filter(envelope__call_id=call_id)
+    )
     return (
-        Grant.objects.filter(
-            envelope__call_id=call_id,
+        grants.filter(
             status=GrantStatus.ACTIVE,
             engaged_on__isnull=True,
             engagement_deadline__lt=day,
         )
+        # A proof given in time and not yet checked is the préfecture's to review first.
+        .exclude(engagement_proofs__status=EngagementStatus.SUBMITTED)
         .select_related("dossier", "envelope")
         .order_by("engagement_deadline", "dossier__number")
     )
@@ -766,49 +825,48 @@ def lapse(grant: Grant, user: User, note: str = "") -> Grant:
     from . import lapses
 
     _agent(user, Do.LAPSE, grant)
-    with transaction.atomic():
-        locked = _locked(grant)
-        _active(locked)
-        if locked.engaged_on is not None:
-            raise PostAwardRefused("L’engagement de ce projet est validé : il n’est pas caduc.")
-        deadline = locked.engagement_deadline or locked.dossier.call.rules.engagement_deadline
-        if today() <= deadline:
-            raise PostAwardRefused(
-                f"La date limite d’engagement ({french_date(deadline)}) n’est pas passée."
-            )
-        if locked.certified > locked.paid:
-            raise PostAwardRefused("Un versement certifié attend son paiement.")
-        services.release(
-            locked, locked.amount - locked.paid, ReleaseCause.LAPSE, user,
-            note=note.strip()[:500] or "Engagement non prouvé dans le délai",
-        )  # fmt: skip
-        locked.refresh_from_db()
-        locked.ended_at = clock.now()
-        locked.save(update_fields=["ended_at"])
-        dossier_services.record_post_award(
-            locked.dossier, user, Action.LAPSE,
-            f"Subvention caduque : engagement non prouvé au {french_date(deadline)}",
-            note.strip()[:2000],
-        )  # fmt: skip
-        lapses.after_lapse(locked, user)
+    written: list[str] = []  # the notice's file, deleted if the lapse rolls back
+    try:
+        with transaction.atomic():
+            locked = _locked(grant)
+            _active(locked)
+            if locked.engaged_on is not None:
+                raise PostAwardRefused("L’engagement de ce projet est validé : il n’est pas caduc.")
+            deadline = locked.engagement_deadline
+            if clock.today() <= deadline:
+                raise PostAwardRefused(
+                    f"La date limite d’engagement ({french_date(deadline)}) n’est pas passée."
+                )
+            if locked.certified > locked.paid:
+                raise PostAwardRefused("Un versement certifié attend son paiement.")
+            if pending_engagement(locked) is not None:
+                raise PostAwardRefused(
+                    "Une preuve d’engagement attend sa vérification : validez-la ou refusez-la d’abord."
+                )
+            services.release(
+                locked, locked.amount - locked.paid, ReleaseCause.LAPSE, user,
+                note=note.strip()[:500] or "Engagement non prouvé dans le délai",
+            )  # fmt: skip
+            locked.refresh_from_db()
+            locked.ended_at = clock.now()
+            locked.save(update_fields=["ended_at"])
+            dossier_services.record_post_award(
+                locked.dossier, user, Action.LAPSE,
+                f"Subvention caduque : engagement non prouvé au {french_date(deadline)}",
+                note.strip()[:2000],
+            )  # fmt: skip
+            lapses.after_lapse(locked, user, written)
+    except BaseException:
+        for name in written:
+            private_storage().delete(name)
+        raise
     return locked
-
-
-def may(user: User, action: Do, grant: Grant) -> bool:
-    return can(user, action, grant.dossier)
-
-
-def may_in_call(user: User, action: Do, call_id: int) -> bool:
-    from guichet.calls.models import Call
-
-    return can_in_call(user, action, Call.objects.get(pk=call_id))
 
 
 __all__ = [
     "ExpenseInput",
     "NotAllowed",
     "PostAwardRefused",
-    "State",
     "certify",
     "check_request",
     "complete_request",

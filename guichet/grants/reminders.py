@@ -14,7 +14,7 @@ before its engagement deadline (60, 30 and 7 days by default), once each:
   would claim an e-mail that never went). As the most recent due reminder only moves towards the
   deadline, an older one can never become the one to send again.
 
-The day is the Paris calendar day (``postaward.today()``); the deadline's day still counts (the
+The day is the Paris calendar day (``clock.today()``); the deadline's day still counts (the
 engagement signed that day is in time), the day after it nothing is sent: the grant waits for
 the manager's lapse (``postaward.lapse_candidates``).
 """

@@ -28,7 +28,6 @@ from guichet.calls.models import Call
 from guichet.dossiers.notifications import absolute
 from guichet.exports import housekeeping
 from guichet.grants import notifications, postaward
-from guichet.grants.models import Grant, GrantStatus
 from guichet.grants.reminders import send_engagement_reminders
 from guichet.review.models import Role
 
@@ -70,9 +69,7 @@ def send_lapse_lists(today: dt.date) -> dict[str, int]:
     day per call (a ``ManagerNotice`` row of the Paris day, written in the e-mail's transaction)."""
     done = {"envoyés": 0, "déjà envoyés": 0, "sans gestionnaire": 0}
     call_ids = (
-        Grant.objects.filter(
-            status=GrantStatus.ACTIVE, engaged_on__isnull=True, engagement_deadline__lt=today
-        )
+        postaward.lapse_candidates(None, today)
         .order_by()
         .values_list("envelope__call_id", flat=True)
         .distinct()

@@ -6,9 +6,11 @@ the rows, sum what was already asked, certified and paid, and ask these function
 
 Words (docs/glossary.md): an *advance* (avance) is paid when the project starts, at most
 ``advance_max_share`` of the grant; *instalments* (acomptes) follow the expenses, and everything
-paid before the balance stays within ``instalments_max_share`` of the grant; the *balance* (solde)
-is paid on the final statement of expenses, and a flat grant is then capped by the project's actual
-cost (« dans la limite du coût du projet »).
+paid before the balance stays within ``instalments_max_share`` of the grant and within the
+expenses justified so far; the *balance* (solde) is the last request, and a flat grant is then
+capped by the project's actual cost (« dans la limite du coût du projet »). Each request states
+its own invoices; the project's cost justified is the sum over the grant's requests not refused
+(``GrantMoney.justified`` plus the request's own).
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class PostAwardRules:
     """What the call says of the life of a grant after its decision.
 
     The defaults are décret n° 2018-514's art. 12 (advance at most 30 %, 80 % in all before the
-    balance). ``completion_months`` counts from the decision to the latest balance request;
+    balance). ``completion_months`` counts from the decision to the planned latest completion,
+    shown on the grant (informative: nothing is refused after it);
     ``reminder_days`` are the days before the engagement deadline when the beneficiaries whose
     engagement is not validated get an e-mail. ``pieces`` lists the pieces each kind of request
     must carry; the statement of expenses' lines are asked in the form for instalments and the
@@ -159,10 +162,19 @@ class GrantMoney:
     advances: int = 0  # advances already asked (not refused) or paid
     other_requests: int = 0  # instalments and balances already asked (not refused) or paid
     balance_asked: bool = False
+    # The expenses stated on the grant's other requests (not refused): each request states its
+    # own invoices, and the project's cost is their sum.
+    justified: Decimal = ZERO
+    open_requests: int = 0  # other requests not yet paid nor refused
 
     @property
     def left(self) -> Decimal:
         return self.amount - self.engaged
+
+
+def total_cost(money: GrantMoney, expenses: Decimal) -> Decimal:
+    """The project's cost justified so far: the other requests' expenses and this one's."""
+    return money.justified + expenses
 
 
 def cost_cap(money: GrantMoney, actual_cost: Decimal) -> Decimal:
@@ -178,15 +190,16 @@ def ceiling(
 ) -> Decimal:
     """The most a request of ``kind`` may ask, given what is already engaged on the grant and,
     for instalments and the balance, the expenses stated in the request (never below zero)."""
+    cost = total_cost(money, expenses)
     if kind is PaymentKind.ADVANCE:
         top = share_of(money.amount, rules.advance_max_share) - money.engaged
     elif kind is PaymentKind.INSTALMENT:
         top = min(
             share_of(money.amount, rules.instalments_max_share) - money.engaged,
-            cost_cap(money, expenses),
+            cost_cap(money, cost) - money.engaged,
         )
     else:
-        top = cost_cap(money, expenses) - money.engaged
+        top = cost_cap(money, cost) - money.engaged
     return max(top, ZERO)
 
 
@@ -211,6 +224,14 @@ def request_problems(
                     "avant tout acompte.",
                 )
             ]
+    if kind is PaymentKind.BALANCE and money.open_requests:
+        return [
+            (
+                "kind",
+                "Une autre demande de versement est en cours : le solde se demande une fois "
+                "les précédentes versées ou refusées.",
+            )
+        ]
     if needs_expenses(kind) and expenses <= 0:
         return [("expenses", "Détaillez les dépenses réalisées, ligne par ligne.")]
     if amount <= 0:
@@ -236,20 +257,21 @@ def request_problems(
                 f"les dépenses justifiées : {format_euros(top)} au plus pour cet acompte.",
             )
         ]
-    if top == 0 and cost_cap(money, expenses) < money.engaged:
+    cost = total_cost(money, expenses)
+    if top == 0 and cost_cap(money, cost) < money.engaged:
         return [
             (
                 "amount",
-                f"Le coût réel ({format_euros(expenses)}) est inférieur à ce qui a déjà été "
-                f"versé ou certifié ({format_euros(money.engaged)}) : aucun solde n’est dû.",
+                f"Le coût réel justifié ({format_euros(cost)}) est inférieur à ce qui a déjà "
+                f"été versé ou certifié ({format_euros(money.engaged)}) : aucun solde n’est dû.",
             )
         ]
     return [
         (
             "amount",
             f"Le solde est d’au plus {format_euros(top)} : la subvention, dans la limite du "
-            f"coût réel du projet ({format_euros(expenses)}), moins ce qui a déjà été versé "
-            f"ou certifié ({format_euros(money.engaged)}).",
+            f"coût réel justifié du projet ({format_euros(cost)}, toutes demandes comprises), "
+            f"moins ce qui a déjà été versé ou certifié ({format_euros(money.engaged)}).",
         )
     ]
 

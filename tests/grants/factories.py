@@ -1,6 +1,7 @@
 """Granted dossiers of the real call, after a closed meeting, and the people who follow them."""
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -53,11 +54,17 @@ def engaged(grant, owner, people, signed_on=SIGNED_ON):
     return grant
 
 
-def expense(amount, *, supplier="Mairie Numérique SARL", on=dt.date(2021, 9, 10)):
+_INVOICES = itertools.count(104)
+
+
+def expense(amount, *, supplier="Mairie Numérique SARL", on=dt.date(2021, 9, 10), number=None):
+    """A line of a statement of expenses, each with its own invoice number unless given (an
+    invoice justifies one request only)."""
     amount = Decimal(amount)
+    number = number or f"F-21-{next(_INVOICES)}"
     return ExpenseInput(
         supplier=supplier, invoiced_on=on, nature="Prestation d’accompagnement",
-        amount_excl_vat=amount, amount_incl_vat=amount * Decimal("1.2"), invoice_number="F-21-104",
+        amount_excl_vat=amount, amount_incl_vat=amount * Decimal("1.2"), invoice_number=number,
     )  # fmt: skip
 
 

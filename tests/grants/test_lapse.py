@@ -208,3 +208,27 @@ def test_the_offer_is_on_the_lapsed_grant_s_year_while_that_year_lasts():
         assert waiting.offer_year(grant) == 2021
     with clock.frozen(DAY_AFTER):
         assert waiting.offer_year(grant) == 2022
+
+
+def test_a_lapse_that_fails_after_its_notice_leaves_no_file(monkeypatch):
+    from guichet.documents.storage import private_storage
+    from guichet.grants import notifications
+
+    grant, _, people = granted()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the mail server's template is broken")
+
+    monkeypatch.setattr(notifications, "lapse_notice", broken)
+    storage = private_storage()
+    before = (
+        set(storage.listdir("grants/caducites")[1]) if storage.exists("grants/caducites") else set()
+    )
+    with clock.frozen(DAY_AFTER), pytest.raises(RuntimeError):
+        postaward.lapse(grant, people.manager)
+    after = (
+        set(storage.listdir("grants/caducites")[1]) if storage.exists("grants/caducites") else set()
+    )
+    assert after == before
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ACTIVE and not GrantDocument.objects.exists()

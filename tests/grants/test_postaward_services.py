@@ -289,3 +289,89 @@ def test_a_release_keeps_what_is_certified():
     services.release(grant, E(3500), ReleaseCause.REDUCTION, people.manager)
     grant.refresh_from_db()
     assert (grant.amount, grant.certified) == (E(1500), E(1500))
+
+
+def test_an_invoice_justifies_one_request_only():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        with pytest.raises(PostAwardRefused, match="figure deux fois") as twice:
+            postaward.request_payment(
+                grant, owner, "instalment", E(1000),
+                [expense(1000, number="F-1"), expense(1000, number="f 1")], [invoice()],
+            )  # fmt: skip
+        assert twice.value.field == "expenses"
+        postaward.request_payment(
+            grant, owner, "instalment", E(2000), [expense(2000, number="F-1")], [invoice()]
+        )
+        with pytest.raises(PostAwardRefused, match="figure déjà dans la demande n° 1"):
+            postaward.request_payment(
+                grant, owner, "instalment", E(2000), [expense(2000, number="F-1")], [invoice()]
+            )
+
+
+def test_the_balance_waits_for_the_other_requests_and_counts_their_expenses():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        instalment = postaward.request_payment(
+            grant, owner, "instalment", E(4000), [expense(4000)], [invoice()]
+        )
+        with pytest.raises(PostAwardRefused, match="en cours") as waits:
+            postaward.request_payment(
+                grant, owner, "balance", E(1000), [expense(1500)], [invoice(), certificate()]
+            )
+        assert waits.value.field == "kind"
+        postaward.check_request(instalment, people.reviewer)
+        postaward.certify(instalment, people.certifier, E(4000))
+        postaward.record_legal_commitment(grant, people.manager, "2103456789", 2021, E(5000))
+        postaward.record_payment(instalment, people.manager, "7", dt.date(2021, 9, 15), E(4000))
+        # The project cost 4 000 € + 1 500 €: the rest of the grant, 1 000 €, is due.
+        with pytest.raises(PostAwardRefused, match="au plus 1\u00a0000"):
+            postaward.request_payment(
+                grant, owner, "balance", E("1000.01"), [expense(1500)], [invoice(), certificate()]
+            )
+        balance = postaward.request_payment(
+            grant, owner, "balance", E(1000), [expense(1500)], [invoice(), certificate()]
+        )
+        assert postaward.actual_cost(balance) == E(5500)
+
+
+def test_payments_stay_within_the_legal_commitments():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        request = postaward.request_payment(grant, owner, "advance", E(1500))
+        postaward.check_request(request, people.reviewer)
+        postaward.certify(request, people.certifier, E(1500))
+        postaward.record_legal_commitment(grant, people.manager, "2103456789", 2021, E(1000))
+        with pytest.raises(PostAwardRefused, match="engagements juridiques") as above:
+            postaward.record_payment(request, people.manager, "8", dt.date(2021, 9, 15), E(1500))
+        assert above.value.field == "amount"
+
+
+def test_a_grant_with_a_proof_waiting_is_not_lapsed():
+    grant, owner, people = granted()
+    from tests.dossiers.factories import pdf_upload
+
+    with clock.frozen(FOLLOW_AT):
+        postaward.submit_engagement(grant, owner, pdf_upload(), SIGNED_ON)
+    with clock.frozen(AFTER_DEADLINE):
+        assert not postaward.lapse_candidates(people.call.pk).exists()
+        with pytest.raises(PostAwardRefused, match="attend sa vérification"):
+            postaward.lapse(grant, people.manager)
+
+
+def test_a_statement_too_large_for_its_column_is_refused():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    huge = E("9999999999.99")
+    from dataclasses import replace
+
+    line = replace(expense(1), amount_excl_vat=huge, amount_incl_vat=huge)
+    with clock.frozen(FOLLOW_AT), pytest.raises(PostAwardRefused, match="dépasse") as refused:
+        postaward.request_payment(
+            grant, owner, "instalment", E(1), [line, replace(line, invoice_number="X")],
+            [invoice()],
+        )  # fmt: skip
+    assert refused.value.field == "expenses"

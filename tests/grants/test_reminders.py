@@ -53,7 +53,7 @@ def test_the_first_reminder_is_due_sixty_days_before_the_deadline(
     if kinds:
         message = sent[0]
         assert message.to == grant.reminders.get().recipients.split(", ")
-        assert "engagement à prouver avant le 31 décembre 2021" in message.subject
+        assert "engagement à prouver au plus tard le 31 décembre 2021" in message.subject
         assert f"dans {days} jours" in message.body
         assert f"/mes-dossiers/{grant.dossier.uuid}/" in message.body
 

@@ -264,7 +264,7 @@ def followed_grants(world):
     from tests.committee.decision_factories import closed_meeting
     from tests.committee.factories import proposed
     from tests.dossiers.factories import pdf_upload
-    from tests.grants.factories import FOLLOW_AT, Followers, certificate, expense, invoice
+    from tests.grants.factories import FOLLOW_AT, Followers, expense, invoice
 
     users, _ = world
     people = Followers()
@@ -288,7 +288,7 @@ def followed_grants(world):
                 for kind, amount, cost, pieces in (
                     ("instalment", "1000", "1000", [invoice()]),
                     ("instalment", "2000", "2000", [invoice()]),
-                    ("balance", "2000", "5500", [invoice(), certificate()]),
+                    ("instalment", "1000", "1000", [invoice()]),
                 )
             ]
             for request in requests[:2]:

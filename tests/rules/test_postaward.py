@@ -98,14 +98,39 @@ def test_one_advance_only_and_before_any_instalment():
     assert field == "kind"
 
 
-def test_instalments_stay_within_80_percent_and_the_expenses():
-    money = GrantMoney(amount=E(10000), engaged=E(3000))
+def test_instalments_stay_within_80_percent_and_the_expenses_justified_in_all():
+    # 3 000 € already certified on 1 000 € of expenses stated earlier (an advance, then an
+    # instalment): the payments never pass the expenses justified, nor 80 % of the grant.
+    money = GrantMoney(amount=E(10000), engaged=E(3000), justified=E(1000))
     assert r.ceiling(RULES, PaymentKind.INSTALMENT, money, E(9000)) == E(5000)
-    assert r.ceiling(RULES, PaymentKind.INSTALMENT, money, E(2000)) == E(2000)
+    assert r.ceiling(RULES, PaymentKind.INSTALMENT, money, E(4000)) == E(2000)
+    assert r.ceiling(RULES, PaymentKind.INSTALMENT, money, E(1500)) == E(0)
     assert r.request_problems(RULES, PaymentKind.INSTALMENT, E(5000), money, E(9000)) == []
     assert r.request_problems(RULES, PaymentKind.INSTALMENT, E("5000.01"), money, E(9000))
     ((field, _),) = r.request_problems(RULES, PaymentKind.INSTALMENT, E(100), money)
     assert field == "expenses"
+
+
+def test_the_same_expenses_never_justify_two_instalments():
+    # Two instalments of 2 000 € on one 2 000 € invoice: the second finds nothing left.
+    first = GrantMoney(amount=E(10000))
+    assert r.ceiling(RULES, PaymentKind.INSTALMENT, first, E(2000)) == E(2000)
+    second = GrantMoney(amount=E(10000), engaged=E(2000), justified=E(2000))
+    assert r.ceiling(RULES, PaymentKind.INSTALMENT, second, E(0)) == E(0)
+    assert r.ceiling(RULES, PaymentKind.INSTALMENT, second, E("0.01")) == E("0.01")
+
+
+def test_the_balance_counts_every_request_s_expenses():
+    # 4 000 € certified on 4 000 € of invoices, then a balance on 1 500 € of new ones: the
+    # project cost 5 500 €, so the rest of the 5 000 € grant (1 000 €) is due.
+    money = GrantMoney(amount=E(5000), engaged=E(4000), justified=E(4000))
+    assert r.ceiling(RULES, PaymentKind.BALANCE, money, E(1500)) == E(1000)
+
+
+def test_the_balance_waits_for_the_other_requests():
+    money = GrantMoney(amount=E(5000), open_requests=1)
+    ((field, message),) = r.request_problems(RULES, PaymentKind.BALANCE, E(1), money, E(10))
+    assert field == "kind" and "en cours" in message
 
 
 def test_a_flat_grant_is_capped_by_the_actual_cost_at_the_balance():

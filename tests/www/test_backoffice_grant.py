@@ -141,7 +141,7 @@ def test_the_grant_page_shows_the_money_the_dates_and_every_step(g):
     assert "Montant attribué 5 000 €" in page and "Reste à verser 5 000 €" in page
     assert "Date limite d’engagement 31 décembre 2021" in page
     assert "Engagé le 1er septembre 2021" in page
-    assert "Date limite d’achèvement" in page
+    assert "Achèvement au plus tard" in page
     assert "Validé" in page and "dans le délai" in page
     html_ = response.content.decode()
     assert reverse("backoffice:payment-request", args=[grant.dossier.uuid, request.uuid]) in html_
@@ -556,7 +556,7 @@ def test_the_dossier_page_summarises_the_grant(g):
     page = text(response)
     assert 'id="subvention"' in response.content.decode()
     assert "5 000 € — enveloppe 2021" in page
-    assert "Engagement attendu avant le 31 décembre 2021" in page
+    assert "Engagement attendu au plus tard le 31 décembre 2021" in page
     assert grant_url(grant) in response.content.decode()
     request = checked(grant, owner, people)
     response = client.get(url)

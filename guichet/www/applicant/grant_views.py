@@ -18,11 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from guichet import clock
 from guichet.committee.decisions import notified_decision
 from guichet.documents.http import file_response
 from guichet.dossiers.models import Dossier, EventKind
 from guichet.grants import postaward
 from guichet.grants.models import (
+    ENGAGEMENT_BADGES,
+    REQUEST_BADGES,
     EngagementStatus,
     Grant,
     GrantStatus,
@@ -40,23 +43,10 @@ from . import grant_forms, views
 from .follow_views import applicant_history
 
 # The request's states as DSFR badges.
-REQUEST_BADGES = {
-    RequestStatus.SUBMITTED: "info",
-    RequestStatus.RETURNED: "warning",
-    RequestStatus.CHECKED: "info",
-    RequestStatus.CERTIFIED: "success",
-    RequestStatus.PAID: "success",
-    RequestStatus.REFUSED: "error",
-}
-ENGAGEMENT_BADGES = {
-    EngagementStatus.SUBMITTED: "info",
-    EngagementStatus.VALIDATED: "success",
-    EngagementStatus.REFUSED: "error",
-}
 KIND_MEANINGS = {
     PaymentKind.ADVANCE: "au commencement du projet, sans état des dépenses",
     PaymentKind.INSTALMENT: "au fil des dépenses réalisées, sur factures acquittées",
-    PaymentKind.BALANCE: "une fois le projet achevé, sur l’état final des dépenses",
+    PaymentKind.BALANCE: "une fois le projet achevé, sur les factures non encore présentées",
 }
 GRANT_HISTORY = (EventKind.DECISION, EventKind.ENGAGEMENT, EventKind.PAYMENT, EventKind.TRANSITION)
 
@@ -70,7 +60,7 @@ def _grant(request: HttpRequest, uuid: Any) -> tuple[Dossier, Grant]:
 
 
 def _deadline(grant: Grant) -> Any:
-    return grant.engagement_deadline or grant.dossier.call.rules.engagement_deadline
+    return grant.engagement_deadline
 
 
 def next_step(grant: Grant) -> str:
@@ -291,7 +281,7 @@ def payment_request(request: HttpRequest, uuid: Any) -> HttpResponse:
     rules_ = postaward.post_award_rules(grant)
     kinds = rules_.kinds()
     piece_kinds = _piece_kinds(grant)
-    today = postaward.today()
+    today = clock.today()
     prefix = grant_forms.EXPENSES_PREFIX
     status = 200
     if request.method == "POST":

@@ -40,6 +40,8 @@ from guichet.dossiers.models import Dossier, EventKind
 from guichet.dossiers.workflow import Action
 from guichet.grants import postaward
 from guichet.grants.models import (
+    ENGAGEMENT_BADGES,
+    REQUEST_BADGES,
     EngagementProof,
     EngagementStatus,
     Grant,
@@ -71,19 +73,6 @@ GRANT_EVENT_KINDS = (
     EventKind.TRANSITION,
 )
 PAYMENT_ACTIONS = (Action.PAY_PART.value, Action.PAY_OFF.value)
-REQUEST_BADGES = {
-    RequestStatus.SUBMITTED: "new",
-    RequestStatus.RETURNED: "warning",
-    RequestStatus.CHECKED: "info",
-    RequestStatus.CERTIFIED: "info",
-    RequestStatus.PAID: "success",
-    RequestStatus.REFUSED: "error",
-}
-PROOF_BADGES = {
-    EngagementStatus.SUBMITTED: "new",
-    EngagementStatus.VALIDATED: "success",
-    EngagementStatus.REFUSED: "error",
-}
 
 
 def _user(request: HttpRequest) -> User:
@@ -164,10 +153,10 @@ def _may(request: HttpRequest, dossier: Dossier, grant: Grant) -> dict[str, bool
 
 
 def _grant_context(request: HttpRequest, dossier: Dossier, grant: Grant, **extra: Any) -> dict:
-    deadline = grant.engagement_deadline or dossier.call.rules.engagement_deadline
+    deadline = grant.engagement_deadline
     proofs = [
         ProofRow(p, rules.engaged_in_time(deadline, p.signed_on, "Europe/Paris"),
-                 PROOF_BADGES.get(p.status, ""))
+                 ENGAGEMENT_BADGES.get(p.status, ""))
         for p in grant.engagement_proofs.order_by("uploaded_at", "pk")
     ]  # fmt: skip
     pending = next((r for r in proofs if r.proof.status == EngagementStatus.SUBMITTED), None)
@@ -225,9 +214,14 @@ def _request_context(
     open_ = status in (RequestStatus.SUBMITTED, RequestStatus.CHECKED)
     is_balance = payment.kind_enum is rules.PaymentKind.BALANCE
     ceiling = postaward.due_ceiling(payment) if open_ else None
+    actual_cost = (
+        postaward.actual_cost(payment)
+        if payment.kind_enum is not rules.PaymentKind.ADVANCE
+        else None
+    )
     cost_cap = (
-        rules.cost_cap(postaward.money(grant, excluding=payment), payment.expenses_total)
-        if is_balance
+        rules.cost_cap(postaward.money(grant, excluding=payment), actual_cost)
+        if is_balance and actual_cost is not None
         else None
     )
     due = payment.amount_due
@@ -245,6 +239,7 @@ def _request_context(
         "is_balance": is_balance,
         "ceiling": ceiling,
         "cost_cap": cost_cap,
+        "actual_cost": actual_cost,
         "may": may,
         "can_check": may["follow"] and status == RequestStatus.SUBMITTED,
         "can_answer": may["follow"] and open_,

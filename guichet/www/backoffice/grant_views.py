@@ -24,7 +24,7 @@ from guichet.exports.writers import ExportFormat
 from guichet.grants import accounting, lapses, listing, postaward
 from guichet.grants import services as grants
 from guichet.grants.models import Grant, GrantStatus
-from guichet.review.permissions import Do, can, can_in_call, visible_dossiers
+from guichet.review.permissions import Do, can, can_in_call
 
 from .grant_forms import AccountingExportForm, GrantFilterForm, LapseForm
 
@@ -98,11 +98,7 @@ def _page(request: HttpRequest, call: Call, export_form: AccountingExportForm | 
             "filtered": bool(year or status_filter),
             "can_lapse": can_lapse,
             "candidates": list(postaward.lapse_candidates(call.pk)) if can_lapse else [],
-            "offers": list(
-                waiting.pending_offers(call).filter(
-                    dossier__in=visible_dossiers(user, call).values("pk")  # type: ignore[arg-type]
-                )
-            ),
+            "offers": waiting.offers_seen_by(user, call),  # type: ignore[arg-type]
             "lapsed_without_offer": _lapsed_without_offer(call, user),
             "export_form": export_form,
             "breadcrumb": _crumbs(call, {"title": "Subventions"}),
@@ -148,7 +144,7 @@ def grant_lapse(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
             "call": call,
             "grant": grant,
             "position": postaward.position(grant),
-            "deadline": grant.engagement_deadline or call.rules.engagement_deadline,
+            "deadline": grant.engagement_deadline,
             "pending": postaward.pending_engagement(grant),
             "form": form,
             "breadcrumb": _crumbs(

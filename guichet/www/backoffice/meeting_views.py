@@ -83,7 +83,7 @@ def committee_home(request: HttpRequest, slug: str) -> HttpResponse:
                 {"title": "Comité de sélection"},
             ],
             "overview": overview(call),
-            "offers": list(waiting.pending_offers(call)),
+            "offers": waiting.offers_seen_by(request.user, call),  # type: ignore[arg-type]
             "upcoming": [m for m in meetings if m.status != MeetingStatus.CLOSED],
             "past": [m for m in meetings if m.status == MeetingStatus.CLOSED],
             "members": committee.members(call),
