@@ -22,10 +22,13 @@
 - the envelope race (``bench/envelope_race.py``): 10 000 commitment attempts from 16
   connections at once on PostgreSQL, ``envelope_race`` in ``results.json``.
 
+- the payments race (``bench/payment_race.py``): after the decision, 16 connections certify and
+  pay the instalments of 300 grants at once on PostgreSQL, ``payment_race`` in ``results.json``.
+
 - programming: the committee's solver on synthetic départements beside a plain MILP
   (``bench/programming.py``).
 
-Options: ``--only rules,pages,backoffice,envelope,programming`` (default: all), ``--regenerate`` (or
+Options: ``--only rules,pages,backoffice,envelope,payments,programming`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
 (public pages, 300), ``BENCH_BACKOFFICE_REQUESTS`` (200), ``BENCH_DOSSIERS`` (100 000),
 ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/guichet_bench).
@@ -744,12 +747,57 @@ def bench_envelope_race() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def bench_payment_race() -> dict:
+    """The payments race (bench/payment_race.py) in a child process on its own database."""
+    from bench import payment_race
+
+    problem = _postgres_problem(payment_race.DATABASE)
+    if problem:
+        return {"skipped": problem}
+    env = {**os.environ, "DATABASE_URL": payment_race.DATABASE,
+           "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "payment_race.py")],
+        env=env, capture_output=True, text=True, timeout=CHILD_SECONDS, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"bench/payment_race.py a échoué ({done.returncode}) : {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_payment_race(race: dict) -> None:
+    if "skipped" in race:
+        print(f"\nPayments race: skipped ({race['skipped']})")
+        return
+    c, p = race["certification"], race["payment"]
+    print(
+        f"\nPayments race: {race['grants']} grants, {race['requests']} requests, "
+        f"{race['connections']} connections (prepared in {race['prepared']['seconds']} s, "
+        f"{race['prepared']['mismatches']} copies unlike their model)\n"
+        f"  certify: {c['attempts']} attempts in {c['seconds']} s ({c['attempts_per_second']}/s): "
+        f"{c['certified']} certified ({c['certified_per_second']}/s), {c['refused']} refused, "
+        f"{c['errors']} errors\n"
+        f"  pay:     {p['attempts']} attempts in {p['seconds']} s ({p['attempts_per_second']}/s): "
+        f"{p['paid']} paid ({p['paid_per_second']}/s), {p['refused']} refused, "
+        f"{p['errors']} errors\n"
+        f"  overpaid grants {race['overpaid_grants']} (must be 0), sums agree: "
+        f"{race['grant_sums_agree']}, envelopes' paid agree: {race['envelope_paid_agrees']}, "
+        f"ledger agrees: {race['ledger_lines_agree']}"
+    )
+    for phase in (c, p):
+        for reason, count in phase["refused_by_reason"].items():
+            print(f"    {count:6d} × {reason}")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description="Mesures de vitesse (bench/results.json).")
     parser.add_argument(
-        "--only", default="rules,pages,backoffice,envelope,programming", help="parties à mesurer"
+        "--only",
+        default="rules,pages,backoffice,envelope,payments,programming",
+        help="parties à mesurer",
     )
     parser.add_argument(
         "--regenerate",
@@ -799,6 +847,12 @@ def main(argv: list[str] | None = None) -> int:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             print(f"\nCourse à l’enveloppe : mesure interrompue : {exc}", file=sys.stderr)
             results["envelope_race"] = {"skipped": f"mesure interrompue : {exc}"}
+    if "payments" in parts:
+        try:
+            results["payment_race"] = bench_payment_race()
+        except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError) as exc:
+            print(f"\nCourse aux versements : mesure interrompue : {exc}", file=sys.stderr)
+            results["payment_race"] = {"skipped": f"mesure interrompue : {exc}"}
     if "programming" in parts:
         from bench.programming import bench_programming, print_programming
 
@@ -830,6 +884,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{race['committed_total']:,.2f} of {race['envelope']:,.2f} €, overcommitted "
                 f"{race['overcommitted']} (must be 0), ledger agrees: {race['ledger_agrees']}"
             )
+    if "payment_race" in results:
+        print_payment_race(results["payment_race"])
     if "programming" in results:
         print_programming(results["programming"])
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
