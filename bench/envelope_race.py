@@ -1,9 +1,10 @@
 """The envelope race: many connections committing the same envelopes at once (rule ENVELOPE).
 
 Run by ``bench/run.py --only envelope`` in a child process on its own PostgreSQL database
-(``BENCH_RACE_DATABASE_URL``, default ``guichet_bench_race``, created when missing): migrate, load
-the calls, keep ``RACE_ATTEMPTS`` proposed dossiers of the real call (made once, kept between
-runs), empty the grants and the ledger (TRUNCATE: the ledger's trigger refuses row deletions),
+(``BENCH_RACE_DATABASE_URL``, default ``guichet_bench_race``, created when missing): migrate,
+empty the grants and the ledger (TRUNCATE … CASCADE: the ledger's trigger refuses row deletions;
+before ``load_calls``, which refuses an envelope below what the last run committed), load the
+calls, keep ``RACE_ATTEMPTS`` proposed dossiers of the real call (made once, kept between runs),
 size both envelopes so that about half the asked money fits, then ``RACE_CONNECTIONS`` threads,
 each with its own connection, released together by a barrier, ask ``grants.services.commit``
 for their share of the dossiers (a flat 5 000, 10 000 or 20 000 €, or an arbitrary amount with
@@ -76,11 +77,13 @@ def run() -> dict:
     if connection.vendor != "postgresql":
         return {"skipped": "la course se mesure sur PostgreSQL (BENCH_RACE_DATABASE_URL)"}
     call_command("migrate", "--noinput", verbosity=0)
+    # Emptied before load_calls, which refuses an envelope below what the last run committed.
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE grants_ledgerentry, grants_grant CASCADE")
+    Envelope.objects.update(committed=0, released=0, paid=0)
     call_command("load_calls", verbosity=0)
     call = Call.objects.get(slug="fitn7-axe3-puy-de-dome-2021")
     ids = _dossiers(ATTEMPTS)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE grants_ledgerentry, grants_grant")
     rng = random.Random(2021)
     asks = []
     for i, pk in enumerate(ids):
