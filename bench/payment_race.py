@@ -2,15 +2,15 @@
 decision, décret n° 2018-514 art. 12: at most 80 % of a grant before its balance).
 
 Run by ``bench/run.py --only payments`` in a child process on its own PostgreSQL database
-(``BENCH_PAYMENT_DATABASE_URL``, default ``guichet_bench_payments``, created when missing): migrate,
-load the calls, keep ``PAYMENT_GRANTS`` accepted dossiers of the real call (made once, kept between
-runs), empty every grant table (TRUNCATE … CASCADE: the ledger’s trigger refuses row deletions, and in this
-database of its own no committee decision refers to them), size both
-envelopes to what the grants take, then prepare each grant: committed at a flat amount (5 000,
-10 000 or 20 000 €, on 2021 or 2022), its engagement proven and validated, one engagement
-juridique for the whole grant, and three instalment requests of 40 % each (each with its own
-invoice of half the grant, so the cost never binds), checked by a reviewer. Only two of the three
-fit under 80 %.
+(``BENCH_PAYMENT_DATABASE_URL``, default ``guichet_bench_payments``, created when missing):
+migrate, load the calls, keep ``PAYMENT_GRANTS`` (300) accepted dossiers of the real call (made
+once, kept between runs), empty every grant table (TRUNCATE … CASCADE: the ledger's trigger
+refuses row deletions, and in this database of its own no committee decision refers to them),
+size both envelopes to what the grants take, then prepare each grant: committed at a flat amount
+(5 000, 10 000 or 20 000 €, on 2021 or 2022), its engagement proven and validated, one
+engagement juridique for the whole grant, and three instalment requests of 40 % each (each with
+its own invoice of half the grant, so the cost never binds), checked by a reviewer. Only two of
+the three fit under 80 %.
 
 How the grants are prepared. Every grant is committed by ``grants.services.commit``. The first
 ``PAYMENT_SERVICE_GRANTS`` (12: each amount and year twice) go through every service a real grant
@@ -139,14 +139,13 @@ def _dossiers(call, owner, count: int) -> list[int]:
     return list(existing.order_by("pk").values_list("pk", flat=True)[:count])
 
 
-def _reset(call, ids: list[int]) -> None:
-    """Every grant table emptied (and the files of the last run deleted), the dossiers back to
-    « Accepté » with no history after the decision, the envelopes' sums at zero."""
+def _empty() -> None:
+    """Every grant table emptied and the files of the last run deleted (before ``load_calls``,
+    which refuses an envelope below what the last run committed)."""
     from django.db import connection
 
     from guichet.calls.models import Envelope
     from guichet.documents.storage import private_storage
-    from guichet.dossiers.models import Dossier, Event
     from guichet.grants.models import EngagementProof, RequestPiece
 
     names = set(EngagementProof.objects.values_list("file", flat=True))
@@ -157,6 +156,15 @@ def _reset(call, ids: list[int]) -> None:
             storage.delete(name)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(GRANT_TABLES)} CASCADE")
+    Envelope.objects.update(committed=0, released=0, paid=0)
+
+
+def _reset(call, ids: list[int]) -> None:
+    """The dossiers back to « Accepté » with no history after the decision, the envelopes sized
+    to the grants, their sums at zero."""
+    from guichet.calls.models import Envelope
+    from guichet.dossiers.models import Dossier, Event
+
     Event.objects.filter(dossier_id__in=ids).delete()
     Dossier.objects.filter(pk__in=ids).exclude(state="accepted").update(state="accepted")
     per_year = {y: Decimal(0) for y in YEARS}
@@ -434,7 +442,7 @@ def _load(share: list[tuple]):
 
 def _check(call, grant_ids: list[int]) -> dict:
     """After the race: nothing overpaid, every sum agreeing with the rows it sums."""
-    from django.db.models import Count, Q, Sum
+    from django.db.models import Count, F, Q, Sum
 
     from guichet.calls.models import Envelope
     from guichet.grants.models import Grant, LedgerEntry, Payment, PaymentRequest
@@ -511,6 +519,10 @@ def _check(call, grant_ids: list[int]) -> dict:
             and e.committed == sums["commitment"]
             and e.released == sums["release"],
         }
+    # Four eyes: no request certified by the agent who checked it.
+    four_eyes_broken = PaymentRequest.objects.filter(
+        grant_id__in=grant_ids, certified_by_id=F("checked_by_id")
+    ).count()
     states = Counter(
         Grant.objects.filter(pk__in=grant_ids).values_list("dossier__state", flat=True)
     )
@@ -536,6 +548,7 @@ def _check(call, grant_ids: list[int]) -> dict:
         "ledger_lines_agree": lines_agree,
         "dossier_states": dict(states),
         "dossier_states_wrong": expected_states,
+        "certified_by_their_checker": four_eyes_broken,
     }
 
 
@@ -559,6 +572,7 @@ def run() -> dict:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
     call_command("migrate", "--noinput", verbosity=0)
+    _empty()
     call_command("load_calls", verbosity=0)
     call = Call.objects.get(slug=SLUG)
     owner, reviewer, manager_a, manager_b = _people(call)
