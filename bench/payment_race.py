@@ -625,6 +625,7 @@ def run() -> dict:
     payment["paid_per_second"] = payment.pop("done_per_second")
     seconds = certification["seconds"] + payment["seconds"]
     return {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "grants": len(grant_ids),
         "requests": len(requests),
         "connections": CONNECTIONS,
