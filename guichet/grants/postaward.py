@@ -1,8 +1,9 @@
 """After the decision: the engagement's proof, the payment requests, the State's numbers, the lapse.
 
-Every change of a grant's money goes through here, in one transaction that locks the envelope's
-row, then the grant's (the order ``services`` uses too, so two of them never wait on each other),
-reads the sums again and asks the rules core (``guichet.rules.postaward``) what is allowed. The
+Every change of a grant's money goes through here, in one transaction that locks the grant's row
+(after its envelope's when the envelope's sums change: a payment, a lapse; the order ``services``
+uses too, so two of them never wait on each other in a cycle), reads the sums again and asks the
+rules core (``guichet.rules.postaward``) what is allowed. The
 grant's maintained ``certified`` and ``paid`` carry the database's last guard: never paid beyond
 what was certified, never certified beyond the grant.
 
@@ -155,9 +156,13 @@ def position(grant: Grant) -> GrantPosition:
 # ---------------------------------------------------------------- locking and checks
 
 
-def _locked(grant: Grant) -> Grant:
-    """Lock the grant's envelope, then the grant, and read the grant again."""
-    services._locked_envelope(grant.envelope.call_id, grant.envelope.year)
+def _locked(grant: Grant, *, envelope: bool = False) -> Grant:
+    """Lock the grant (after its envelope's row when ``envelope``: for what changes the
+    envelope's sums, a payment or a release, in the order ``grants.services`` takes them), and
+    read it again. The rest (proofs, requests, checks, certifications) changes the grant only:
+    grants of one envelope year move in parallel."""
+    if envelope:
+        services._locked_envelope(grant.envelope.call_id, grant.envelope.year)
     return (
         Grant.objects.select_for_update(of=("self",))
         .select_related("envelope", "dossier", "dossier__call")
@@ -477,8 +482,10 @@ def _already_stated(grant: Grant, expenses: Sequence[ExpenseInput]) -> None:
             )
 
 
-def _request_locked(request: PaymentRequest) -> tuple[Grant, PaymentRequest]:
-    grant = _locked(request.grant)
+def _request_locked(
+    request: PaymentRequest, *, envelope: bool = False
+) -> tuple[Grant, PaymentRequest]:
+    grant = _locked(request.grant, envelope=envelope)
     locked = (
         PaymentRequest.objects.select_for_update(of=("self",))
         .select_related("grant")
@@ -726,7 +733,7 @@ def record_payment(
         raise PostAwardRefused("La date du paiement ne peut pas être dans le futur.", "paid_on")
     try:
         with transaction.atomic():
-            grant, locked = _request_locked(request)
+            grant, locked = _request_locked(request, envelope=True)
             _active(grant)
             _status(locked, RequestStatus.CERTIFIED)
             if paid_on < local_date(locked.certified_at, "Europe/Paris"):
@@ -828,7 +835,7 @@ def lapse(grant: Grant, user: User, note: str = "") -> Grant:
     written: list[str] = []  # the notice's file, deleted if the lapse rolls back
     try:
         with transaction.atomic():
-            locked = _locked(grant)
+            locked = _locked(grant, envelope=True)
             _active(locked)
             if locked.engaged_on is not None:
                 raise PostAwardRefused("L’engagement de ce projet est validé : il n’est pas caduc.")
