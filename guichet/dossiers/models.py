@@ -42,6 +42,9 @@ class Dossier(models.Model):
     applicant_name = models.CharField("collectivité", max_length=200)
     applicant_vintage = models.CharField("millésime du référentiel", max_length=8)
     arrondissement_code = models.CharField("arrondissement", max_length=4, blank=True)
+    # The establishment's SIRET (14 digits, its first nine the collectivité's SIREN), given on the
+    # « Porteur » step and published in the call's open data (SCDL idBeneficiaire).
+    siret = models.CharField("SIRET de l’établissement", max_length=14, blank=True)
     contact_name = models.CharField("nom du contact", max_length=150, blank=True)
     contact_function = models.CharField("fonction du contact", max_length=150, blank=True)
     contact_email = models.EmailField("courriel du contact", blank=True)

@@ -307,6 +307,23 @@ RULE_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+def applicant_siren(dossier: Dossier) -> str:
+    """The collectivité's SIREN: an EPCI's (or any non-commune's 9-digit) code is its SIREN; a
+    commune's comes from the reference data of the dossier's vintage; '' when unknown (the
+    SIRET's first nine digits are then not checked)."""
+    from guichet.territories.models import Commune
+
+    code = dossier.applicant_code
+    if dossier.applicant_kind != "commune":
+        return code if len(code) == 9 and code.isdigit() else ""
+    return (
+        Commune.objects.filter(vintage=dossier.applicant_vintage, insee_code=code)
+        .values_list("siren", flat=True)
+        .first()
+        or ""
+    )
+
+
 def problems(dossier: Dossier, *, at: dt.datetime | None = None) -> list[Problem]:
     """Everything that prevents submitting the dossier now (or at ``at``)."""
     found: list[Problem] = []

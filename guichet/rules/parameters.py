@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .applicant import ApplicantKind
 from .money import AmountError, parse_euros
 from .postaward import PaymentKind, PieceKind, PostAwardRules
+from .siret import SiretError, parse_siret
 
 T = TypeVar("T")
 
@@ -173,6 +174,16 @@ class ProgrammingRules:
 
 
 @dataclass(frozen=True)
+class OpenDataRules:
+    """``open_data:``: who grants (name and SIRET, the SCDL's nomAttribuant and idAttribuant) and
+    the ``dispositifAide`` label of the SCDL Subventions file."""
+
+    grantor_name: str
+    grantor_siret: str
+    dispositif_aide: str = ""
+
+
+@dataclass(frozen=True)
 class CallRules:
     slug: str
     title: str
@@ -206,6 +217,7 @@ class CallRules:
     committee: CommitteeRules = field(default_factory=CommitteeRules)
     programming: ProgrammingRules | None = None
     post_award: PostAwardRules = field(default_factory=PostAwardRules)
+    open_data: OpenDataRules | None = None
 
     def rule(self, rule_id: str) -> RuleText:
         return self.rules[rule_id]
@@ -555,6 +567,26 @@ def _post_award(value: Any, path: str) -> PostAwardRules:
     )
 
 
+def _open_data(value: Any, path: str) -> OpenDataRules:
+    m = _mapping(value, path)
+    _only(m, frozenset({"grantor", "dispositif_aide"}), path)
+    at = _at(path, "grantor")
+    grantor = _mapping(_required(m, "grantor", path), at)
+    _only(grantor, frozenset({"name", "siret"}), at)
+    name = _text(grantor, "name", at)
+    raw = _text(grantor, "siret", at)
+    try:
+        siret = parse_siret(raw)
+    except SiretError as exc:
+        raise DefinitionError(_at(at, "siret"), exc.message) from None
+    aide = m.get("dispositif_aide")
+    if aide is not None and not isinstance(aide, str):
+        raise DefinitionError(_at(path, "dispositif_aide"), "doit être un texte.")
+    return OpenDataRules(
+        grantor_name=name, grantor_siret=siret, dispositif_aide=(aide or "").strip()
+    )
+
+
 def _rules(value: Any, path: str) -> dict[str, RuleText]:
     m = _mapping(value, path)
     texts = {}
@@ -685,4 +717,7 @@ def parse_call_rules(data: Any) -> CallRules:
         post_award=PostAwardRules()
         if root.get("post_award") is None
         else _post_award(root["post_award"], "post_award"),
+        open_data=None
+        if root.get("open_data") is None
+        else _open_data(root["open_data"], "open_data"),
     )

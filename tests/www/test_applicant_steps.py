@@ -98,6 +98,61 @@ def test_a_bad_phone_is_refused_at_its_field(signed_in, dossier, phone):
     assert d.contact_email == "claire.dupont@mairie.example.fr"
 
 
+def valid_siret(dossier, nic="0001"):
+    from stdnum import luhn
+
+    siren = services.applicant_siren(dossier)
+    assert len(siren) == 9, "the commune's SIREN comes from the reference data"
+    return siren + nic + luhn.calc_check_digit(siren + nic)
+
+
+def test_the_siret_is_saved_without_its_spaces(signed_in, dossier):
+    n = valid_siret(dossier)
+    typed = f"{n[:3]} {n[3:6]} {n[6:9]} {n[9:]}"
+    response = post_step(signed_in, dossier, "porteur", {**PORTEUR, "siret": typed})
+    assert response.status_code == 302
+    assert fresh(dossier).siret == n
+    page = signed_in.get(reverse("applicant:step", args=[dossier.uuid, "porteur"]))
+    assert f'value="{n}"' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("2163004000001", "Le SIRET compte 14 chiffres ; vous en avez saisi 13."),
+        ("216300400000190", "Le SIRET compte 14 chiffres ; vous en avez saisi 15."),
+        ("21630040O00019", "Le SIRET ne contient que des chiffres"),
+        ("BAD", "wrong-check-digit"),
+        ("OTHER", "Ce SIRET n’est pas celui d’un établissement de votre collectivité"),
+    ],
+)
+def test_a_bad_siret_is_refused_at_its_field_the_typed_text_kept_the_rest_saved(
+    signed_in, dossier, typed, message
+):
+    from stdnum import luhn
+
+    if typed == "BAD":
+        good = valid_siret(dossier)
+        typed = good[:-1] + str((int(good[-1]) + 1) % 10)
+        message = "clé de contrôle ne correspond pas"
+    elif typed == "OTHER":
+        typed = "200069177" + "00011"
+        typed = typed[:-1] + luhn.calc_check_digit(typed[:-1])
+    response = post_step(signed_in, dossier, "porteur", {**PORTEUR, "siret": typed})
+    assert_refused(response, "siret", message, typed)
+    d = fresh(dossier)
+    assert d.siret == ""
+    assert d.contact_name == "Claire Dupont"
+
+
+def test_the_siret_appears_on_the_summary(signed_in, dossier):
+    n = valid_siret(dossier)
+    post_step(signed_in, dossier, "porteur", {**PORTEUR, "siret": n})
+    with clock.frozen(IN_WINDOW):
+        page = signed_in.get(reverse("applicant:step", args=[dossier.uuid, "recapitulatif"]))
+    assert n in page.content.decode()
+
+
 @pytest.mark.parametrize(
     "phone", ["+33473683985", "0473683985", "04.73.68.39.85", "0033 4 73 68 39 85"]
 )
@@ -735,13 +790,17 @@ def test_every_text_field_of_the_steps_has_the_databases_length_as_maxlength(
                 expected = Dossier._meta.get_field("applicant_name").max_length
             elif name == "contact_phone":  # spaces, dots and +33 are accepted, then normalised
                 expected = 30
+            elif name == "siret":  # spaces and dots accepted, then removed: 14 digits stored
+                expected = 20
             elif name.startswith("lines-"):
                 expected = CostLine._meta.get_field(name.split("-")[-1]).max_length
             else:
                 expected = Dossier._meta.get_field(name).max_length
             assert maxlength == str(expected), (step, name, maxlength, expected)
             checked += 1
-    assert checked == 18  # 4 + the partner + 9 project texts + 2 per cost line (one + a blank)
+    assert (
+        checked == 19
+    )  # 4 + the SIRET + the partner + 9 project texts + 2 per cost line (one + a blank)
 
 
 def test_the_pages_after_submission_give_their_text_fields_a_maxlength(client):

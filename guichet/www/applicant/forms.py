@@ -18,6 +18,7 @@ from guichet.dossiers.models import PartnerRole
 from guichet.rules.money import AmountError, parse_euros
 from guichet.rules.numbers import TOO_HIGH_MESSAGE, NumberError, parse_whole_number
 from guichet.rules.parameters import CallRules
+from guichet.rules.siret import SiretError, parse_siret
 from guichet.simulator.inputs import InputError, parse_date
 
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -158,6 +159,7 @@ def _area(label: str, max_length: int = 5000) -> forms.CharField:
 
 
 class PorteurForm(StepForm):
+    siret = _text("SIRET de l’établissement", 20)
     contact_name = _text("Nom et prénom", 150)
     contact_function = _text("Fonction", 150)
     contact_email = EmailField(
@@ -167,6 +169,16 @@ class PorteurForm(StepForm):
         error_messages={"invalid": "Saisissez une adresse électronique valide, ex. nom@mairie.fr."},
     )
     contact_phone = _text("Téléphone", 30)
+
+    def __init__(self, *args: Any, applicant_siren: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.applicant_siren = applicant_siren
+
+    def clean_siret(self) -> str:
+        try:
+            return parse_siret(self.cleaned_data["siret"], self.applicant_siren)
+        except SiretError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_contact_phone(self) -> str:
         value = self.cleaned_data["contact_phone"].strip()

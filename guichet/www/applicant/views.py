@@ -213,7 +213,8 @@ def _engagement_warning(dossier: Dossier) -> str:
 
 def _save(request: HttpRequest, dossier: Dossier, actor: Actor, step: str) -> tuple[Any, Any]:
     """Save every valid value of the posted step; return the bound form (and cost formset)."""
-    form = FORMS[step](request.POST, call_rules=dossier.call.rules)
+    extra = {"applicant_siren": services.applicant_siren(dossier)} if step == "porteur" else {}
+    form = FORMS[step](request.POST, call_rules=dossier.call.rules, **extra)
     form.is_valid()
     values = {
         name: form.cleaned_data[name] for name in form.cleaned_data if name not in form.errors
