@@ -6,6 +6,14 @@
 
     guichet envelope --call SLUG --json
 
+    guichet opendata --call SLUG [--format csv|json]
+
+``opendata`` writes the call's granted subsidies (lapsed and withdrawn grants left out) on
+standard output in the SCDL Subventions 2.1.1 format: CSV (UTF-8, the schema's columns in its
+order) or JSON (a list of the same rows, numbers and booleans typed). Exit 2 with a French message
+on stderr for an unknown call or a call without ``open_data:``; a warning on stderr names the
+beneficiaries published without a SIRET.
+
 ``envelope`` prints each budget year of the call as ``{"year", "amount", "committed",
 "released", "paid", "remaining"}`` (a JSON list, summed from the envelope's ledger).
 
@@ -83,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--call", required=True, metavar="SLUG", help="appel à projets")
     env.add_argument("--json", action="store_true", help="sortie JSON (une liste)")
+    od = sub.add_parser(
+        "opendata",
+        help="Les subventions attribuées d'un appel, au format SCDL Subventions 2.1.1.",
+        description="Écrit les subventions attribuées d'un appel (données ouvertes) sur la sortie.",
+    )
+    od.add_argument("--call", required=True, metavar="SLUG", help="appel à projets")
+    od.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (défaut) ou json")
     prog = sub.add_parser(
         "program",
         help="Programmation optimale d'un comité de sélection.",
@@ -195,6 +210,32 @@ def envelope_command(args: argparse.Namespace) -> int:
             f"libéré {format_euros(p.released)}, versé {format_euros(p.paid)}, "
             f"reste {format_euros(p.remaining)}"
         )
+    return 0
+
+
+def opendata_command(args: argparse.Namespace) -> int:
+    from django.db import DatabaseError
+
+    from guichet.calls.services import CallNotFound, get_call
+    from guichet.grants import opendata
+
+    try:
+        table = opendata.rows(get_call(args.call))
+    except (CallNotFound, opendata.NoOpenData) as exc:
+        return _fail(f"--call : {exc}")
+    except DatabaseError:
+        return _fail("la base de données n'est pas prête : lancez « make setup ».", 1)
+    missing = opendata.missing_siret(table)
+    if missing:
+        print(
+            f"guichet : attention, {len(missing)} bénéficiaire(s) sans SIRET : "
+            + ", ".join(missing),
+            file=sys.stderr,
+        )
+    text = opendata.as_json(table) + "\n" if args.format == "json" else opendata.as_csv(table)
+    if (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") != "utf8":
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+    sys.stdout.write(text)
     return 0
 
 
@@ -316,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulate_command(args)
     if args.command == "envelope":
         return envelope_command(args)
+    if args.command == "opendata":
+        return opendata_command(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

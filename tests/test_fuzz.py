@@ -479,6 +479,8 @@ FORMLESS = {
     "public:home": "lists the calls",
     "public:call": "a call's page",
     "public:accessibility": "static text",
+    "public:open-data-csv": "a file built from the call in the path; no input (tests/grants)",
+    "public:open-data-json": "a file built from the call in the path; no input (tests/grants)",
     "applicant:dossiers": "lists the user's dossiers",
     "applicant:dossier": "shows a dossier (its forms post to their own targets)",
     "applicant:message-attachment": "a file, by its id in the path",

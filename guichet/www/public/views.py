@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from guichet import clock
 from guichet.calls.models import Call, CallStatus
 from guichet.calls.services import CallNotFound, get_call
+from guichet.grants import opendata
 from guichet.rules.applicant import ApplicantKind
 from guichet.rules.eligibility import Status
 from guichet.simulator.inputs import InputError
@@ -273,6 +274,24 @@ def collectivity_search(request: HttpRequest) -> HttpResponse:
         territories.search(query, vintage, limit=10, departements=near) if len(query) >= 2 else []
     )
     return render(request, "public/_suggestions.html", {"results": results, "query": query})
+
+
+@require_GET
+def open_data(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """The call's granted subsidies in the SCDL Subventions 2.1.1 format, built at each request
+    (always current; caches may keep it five minutes). 404 for a call without ``open_data:``."""
+    call = _call_or_404(slug)
+    try:
+        table = opendata.rows(call)
+    except opendata.NoOpenData:
+        raise Http404("Cet appel ne publie pas de données ouvertes.") from None
+    if fmt == "json":
+        response = HttpResponse(opendata.as_json(table), content_type="application/json")
+    else:
+        response = HttpResponse(opendata.as_csv(table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="subventions-{call.slug}.{fmt}"'
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_GET
