@@ -173,6 +173,7 @@ def test_an_unknown_call_has_no_file(client):
 
 def test_the_file_is_valid_against_the_scdl_schema_and_its_sirets_check(tmp_path):
     import frictionless
+
     grant, _, people = granted()
     with_siret(grant)
     second = proposed(code="63040", name="Billom", cost="12000")
