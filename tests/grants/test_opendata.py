@@ -213,3 +213,17 @@ def test_frictionless_catches_a_broken_file(tmp_path):
     assert report.flatten(["rowNumber", "fieldName", "type"]) == [
         [2, "pourcentageSubvention", "constraint-error"]
     ]
+
+
+def test_a_call_without_open_data_publishes_nothing(capsys, client):
+    from guichet.calls.models import Call
+
+    call = Call.objects.get(slug=REAL_CALL)
+    call.definition = {k: v for k, v in call.definition.items() if k != "open_data"}
+    call.save()  # a reload: loaded_at moves, so the pages read the new definition
+    code, out, err = run(capsys, "--call", REAL_CALL)
+    assert (code, out) == (2, "")
+    assert "ne publie pas de données ouvertes" in err
+    assert client.get(f"/appels/{REAL_CALL}/donnees/subventions.csv").status_code == 404
+    page = client.get(reverse("public:call", args=[REAL_CALL])).content.decode()
+    assert "SCDL Subventions" not in page
