@@ -15,7 +15,6 @@ envelopes and what was committed, ``overcommitted`` (the sum above the envelope,
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
 import sys
@@ -34,31 +33,16 @@ PREFIX = "RACE-"
 def _dossiers(count: int) -> list[int]:
     from guichet.accounts.models import User
     from guichet.calls.models import Call
-    from guichet.dossiers.models import Dossier
 
     call = Call.objects.get(slug="fitn7-axe3-puy-de-dome-2021")
     owner, _ = User.objects.get_or_create(
         email="course@bench.guichet.invalid", defaults={"first_name": "Course"}
     )
-    session = call.sessions.order_by("date").first()
-    submitted = dt.datetime(2021, 6, 1, 10, 0, tzinfo=dt.UTC)
-    existing = Dossier.objects.filter(call=call, number__startswith=PREFIX)
-    missing = count - existing.count()
-    if missing > 0:
-        start = existing.count()
-        Dossier.objects.bulk_create(
-            [
-                Dossier(
-                    call=call, number=f"{PREFIX}{start + i:06d}", state="proposed",
-                    created_by=owner, applicant_kind="commune", applicant_code="63040",
-                    applicant_name="Billom", applicant_vintage="2021", title="Course",
-                    session=session, submitted_at=submitted,
-                )
-                for i in range(missing)
-            ],
-            batch_size=2000,
-        )  # fmt: skip
-    return list(existing.order_by("pk").values_list("pk", flat=True)[:count])
+    from bench.race_data import submitted_dossiers
+
+    return submitted_dossiers(call, owner, count, prefix=PREFIX, state="proposed", title="Course")[
+        0
+    ]
 
 
 def run() -> dict:

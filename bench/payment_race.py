@@ -113,30 +113,16 @@ def _people(call):
 
 
 def _dossiers(call, owner, count: int) -> list[int]:
-    from guichet.dossiers.models import Dossier, Membership
+    from bench.race_data import submitted_dossiers
+    from guichet.dossiers.models import Membership
 
-    session = call.sessions.order_by("date").first()
-    submitted = dt.datetime(2021, 6, 1, 10, 0, tzinfo=dt.UTC)
-    existing = Dossier.objects.filter(call=call, number__startswith=PREFIX)
-    missing = count - existing.count()
-    if missing > 0:
-        start = existing.count()
-        made = Dossier.objects.bulk_create(
-            [
-                Dossier(
-                    call=call, number=f"{PREFIX}{start + i:06d}", state="accepted",
-                    created_by=owner, applicant_kind="commune", applicant_code="63040",
-                    applicant_name="Billom", applicant_vintage="2021", title="Versements",
-                    session=session, submitted_at=submitted,
-                )
-                for i in range(missing)
-            ],
-            batch_size=2000,
-        )  # fmt: skip
-        Membership.objects.bulk_create(
-            [Membership(dossier=d, user=owner, role="owner") for d in made], batch_size=2000
-        )
-    return list(existing.order_by("pk").values_list("pk", flat=True)[:count])
+    ids, made = submitted_dossiers(
+        call, owner, count, prefix=PREFIX, state="accepted", title="Versements"
+    )
+    Membership.objects.bulk_create(
+        [Membership(dossier=d, user=owner, role="owner") for d in made], batch_size=2000
+    )
+    return ids
 
 
 def _empty() -> None:

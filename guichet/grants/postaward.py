@@ -28,10 +28,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Sum
 
 from guichet import clock
-from guichet.accounts import history
 from guichet.documents.storage import private_storage
 from guichet.dossiers import services as dossier_services
-from guichet.dossiers.models import Dossier, EventKind
+from guichet.dossiers.models import Dossier, EventKind, actor_label
 from guichet.dossiers.permissions import actor_for
 from guichet.dossiers.workflow import Action, Actor
 from guichet.review.permissions import Do, can
@@ -197,10 +196,6 @@ def _reason(text: str, what: str) -> str:
     return text
 
 
-def _label(user: User | None) -> str:
-    return history.label(user, with_email=False)[:300]
-
-
 def _event(grant: Grant, user: User | None, kind: str, summary: str, message: str = "") -> None:
     dossier_services.post_award_event(grant.dossier, user, kind, summary[:300], message)
 
@@ -233,7 +228,7 @@ def submit_engagement(
                     "Une preuve d’engagement attend déjà sa vérification par la préfecture."
                 )
             proof.submitted_by = user
-            proof.submitted_by_label = _label(user)
+            proof.submitted_by_label = actor_label(user)
             proof.save()
             _event(
                 locked, user, EventKind.ENGAGEMENT,
@@ -272,7 +267,7 @@ def validate_engagement(proof: EngagementProof, user: User) -> EngagementProof:
         locked.status = EngagementStatus.VALIDATED
         locked.reviewed_at = clock.now()
         locked.reviewed_by = user
-        locked.reviewed_by_label = _label(user)
+        locked.reviewed_by_label = actor_label(user)
         locked.save()
         grant.engaged_on = locked.signed_on
         grant.save(update_fields=["engaged_on"])
@@ -297,7 +292,7 @@ def refuse_engagement(proof: EngagementProof, user: User, reason: str) -> Engage
         locked.status = EngagementStatus.REFUSED
         locked.reviewed_at = clock.now()
         locked.reviewed_by = user
-        locked.reviewed_by_label = _label(user)
+        locked.reviewed_by_label = actor_label(user)
         locked.reason = reason
         locked.save()
         _event(grant, user, EventKind.ENGAGEMENT, "Preuve d’engagement refusée", reason)
@@ -426,7 +421,7 @@ def request_payment(
             request.number = number
             request.submitted_at = clock.now()
             request.submitted_by = user
-            request.submitted_by_label = _label(user)
+            request.submitted_by_label = actor_label(user)
             request.save()
             ExpenseLine.objects.bulk_create(
                 ExpenseLine(
@@ -583,7 +578,7 @@ def check_request(request: PaymentRequest, user: User) -> PaymentRequest:
         locked.status = RequestStatus.CHECKED
         locked.checked_at = clock.now()
         locked.checked_by = user
-        locked.checked_by_label = _label(user)
+        locked.checked_by_label = actor_label(user)
         locked.save(update_fields=["status", "checked_at", "checked_by", "checked_by_label"])
         _event(grant, user, EventKind.PAYMENT, f"Demande de versement n° {locked.number} vérifiée")
     return locked
@@ -641,7 +636,7 @@ def certify(
             locked.amount_due = amount_due
             locked.certified_at = clock.now()
             locked.certified_by = user
-            locked.certified_by_label = _label(user)
+            locked.certified_by_label = actor_label(user)
             locked.certification_note = note
             locked.save()
             # Added in the database (not written back from here): should anything write around
@@ -701,7 +696,7 @@ def record_legal_commitment(
                 amount=amount,
                 recorded_at=clock.now(),
                 recorded_by=user,
-                recorded_by_label=_label(user),
+                recorded_by_label=actor_label(user),
             )
             _event(
                 locked, user, EventKind.PAYMENT,
@@ -771,7 +766,7 @@ def record_payment(
                 ledger_entry=entry,
                 recorded_at=clock.now(),
                 recorded_by=user,
-                recorded_by_label=_label(user),
+                recorded_by_label=actor_label(user),
             )
             locked.status = RequestStatus.PAID
             locked.save(update_fields=["status"])

@@ -19,6 +19,8 @@ from guichet.grants.postaward import PostAwardRefused
 
 from .factories import FOLLOW_AT, engaged, expense, granted, invoice
 
+# On SQLite the same refusals are tested one connection at a time (test_postaward_services.py:
+# a certification above the ceiling, a payment recorded twice); only the race needs PostgreSQL.
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="threads must block each other on real connections: the SQLite test database is one "

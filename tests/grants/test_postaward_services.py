@@ -375,3 +375,19 @@ def test_a_statement_too_large_for_its_column_is_refused():
             [invoice()],
         )  # fmt: skip
     assert refused.value.field == "expenses"
+
+
+def test_a_payment_recorded_twice_is_kept_once():
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT):
+        request = postaward.request_payment(grant, owner, "advance", E(1500))
+        postaward.check_request(request, people.reviewer)
+        postaward.certify(request, people.certifier, E(1500))
+        postaward.record_legal_commitment(grant, people.manager, "2103456789", 2021, E(5000))
+        postaward.record_payment(request, people.manager, "11", dt.date(2021, 9, 15), E(1500))
+        with pytest.raises(PostAwardRefused, match="« Versée »"):
+            postaward.record_payment(request, people.certifier, "12", dt.date(2021, 9, 15), E(1500))
+    grant.refresh_from_db()
+    assert grant.paid == E(1500)
+    assert LedgerEntry.objects.filter(grant=grant, kind="payment").count() == 1

@@ -18,6 +18,8 @@ from guichet.grants.models import Reminder
 
 from .factories import PARIS, granted
 
+# On SQLite the refused second row is tested on one connection (test_reminders.py); only two
+# runs truly at once need PostgreSQL.
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="threads must block each other on real connections: the SQLite test database is one "
