@@ -20,7 +20,10 @@ def expect_amount(page, euros):
 def choose_collectivity(page, typed, option_text):
     page.get_by_label("Votre collectivité").fill(typed)
     option = page.get_by_role("option", name=re.compile(option_text))
-    expect(option.first).to_be_visible()
+    # The suggestions come from the server after the input's debounce: on a CI machine busy with
+    # the other worker's browser tests, the first answer once took more than Playwright's 5 s.
+    # A wait, not a measure of speed (that is the bench's).
+    expect(option.first).to_be_visible(timeout=20_000)
     option.first.click()
 
 
