@@ -32,14 +32,18 @@ def test_the_siret_is_refused_at_its_field_then_saved(committed_db, signed_in):
     wrong = "200069177" + "0001"
     wrong += luhn.calc_check_digit(wrong)
     field.fill(wrong)
-    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    # The form also saves itself as one types (htmx), which shows the error before the page
+    # reloads: wait for the submitted page, or axe-core would run during the navigation.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.locator("#siret-error")).to_contain_text("il doit commencer par son SIREN")
     expect(field).to_have_value(wrong)
     shot(page, "porteur-siret-error")
     assert_accessible(page, "porteur, SIRET refusé")
     good = siren + "0001" + luhn.calc_check_digit(siren + "0001")
     field.fill(f"{good[:3]} {good[3:6]} {good[6:9]} {good[9:]}")
-    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.locator("#siret-error")).to_have_text("")
     expect(page.get_by_label(re.compile("SIRET de l’établissement"))).to_have_value(good)
 
