@@ -192,7 +192,9 @@ def build_collection(
         )
     missing = sorted(set(current) - set(parts))
     if missing:
-        raise BuildError("Communes du millésime sans contour dans la source : " + ", ".join(missing))
+        raise BuildError(
+            "Communes du millésime sans contour dans la source : " + ", ".join(missing)
+        )
 
     codes = sorted(parts)
     polygons = [shapely.union_all(parts[c]) if len(parts[c]) > 1 else parts[c][0] for c in codes]
@@ -254,7 +256,9 @@ def build(
         r for r in read_csv(folder / "communes.csv") if r["departement_code"] == departement
     ]
     if not communes:
-        raise BuildError(f"Aucune commune du département {departement} dans le millésime {vintage}.")
+        raise BuildError(
+            f"Aucune commune du département {departement} dans le millésime {vintage}."
+        )
     epcis = {r["siren"]: r["name"] for r in read_csv(folder / "epci.csv")}
     mergers = package_mergers(package_dir) if package_dir is not None else {}
     collection, stats = build_collection(

@@ -111,6 +111,20 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.1"))
 
 
+def bars(years: list[EnvelopePosition]) -> list[Bar]:
+    """Each envelope year as a bar (also drawn by the public results page)."""
+    return [Bar(p, _pct(p.net_committed, p.amount), _pct(p.remaining, p.amount)) for p in years]
+
+
+NO_ARRONDISSEMENT = "Préfecture (sans arrondissement)"
+
+
+def arrondissement_labels(call: Call) -> dict[str, str]:
+    """Code → « Name (code) » of the call's arrondissements; a dossier without one reads
+    ``NO_ARRONDISSEMENT``."""
+    return {code: f"{name} ({code})" for code, name in arrondissements_of(call).items()}
+
+
 def _rows(call: Call, field: str, labels: dict[str, str]) -> list[Row]:
     submitted = Dossier.objects.filter(call=call, submitted_at__isnull=False)
     granted = dict(
@@ -130,7 +144,7 @@ def _rows(call: Call, field: str, labels: dict[str, str]) -> list[Row]:
         key = r[field] or ""
         rows.append(
             Row(
-                label=labels.get(key, key or "Préfecture (sans arrondissement)"),
+                label=labels.get(key, key or NO_ARRONDISSEMENT),
                 dossiers=r["n"],
                 proposed=r["p"] or ZERO,
                 granted=granted.get(key, ZERO),
@@ -147,12 +161,11 @@ def overview(call: Call, today: dt.date | None = None) -> Overview:
         .annotate(n=Count("pk"))
     )
     categories = {c.code: c.title for c in call.rules.categories}
-    arrondissements = {code: f"{name} ({code})" for code, name in arrondissements_of(call).items()}
-    by_arrondissement = _rows(call, "arrondissement_code", arrondissements)
+    by_arrondissement = _rows(call, "arrondissement_code", arrondissement_labels(call))
     return Overview(
         positions=years,
         lives=lives(years, today or clock.today()),
-        bars=[Bar(p, _pct(p.net_committed, p.amount), _pct(p.remaining, p.amount)) for p in years],
+        bars=bars(years),
         by_state=[
             (s.value, STATE_LABELS[s], counts.get(s.value, 0)) for s in State if s != State.DRAFT
         ],

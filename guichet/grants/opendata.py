@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
+
 from guichet.calls.models import Call
 
 from .models import Grant, GrantStatus
@@ -83,9 +85,15 @@ def share(amount: Decimal, cost: Decimal | None) -> Decimal:
     return min(max(value, CENT), Decimal("1.00"))
 
 
+def published(call: Call) -> QuerySet[Grant]:
+    """The call's grants that stand, as published: active or closed (paid off). The open data
+    and the results page (``results.py``) both start from here."""
+    return Grant.objects.filter(dossier__call=call, status__in=PUBLISHED)
+
+
 def _grants(call: Call) -> Iterable[Grant]:
     return (
-        Grant.objects.filter(dossier__call=call, status__in=PUBLISHED)
+        published(call)
         .select_related("dossier", "decision__document")
         .prefetch_related("dossier__cost_lines", "payment_requests__payment")
         .order_by("decided_at", "pk")

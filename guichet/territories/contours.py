@@ -109,4 +109,3 @@ def draw(contours: Contours, beneficiaries: Iterable[tuple[str, str, str]]) -> M
         into.append(Mark(drawn, code, title, svgmap.path_data(shape, contours.projection)))
     p = contours.projection
     return MapDrawing(p.width, p.height, contours.base, communes, epcis, missing)
-

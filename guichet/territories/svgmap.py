@@ -37,7 +37,9 @@ def shape_of(geometry: dict[str, Any]) -> list[list[list[Point]]]:
         raise GeometryError(f"géométrie {kind!r} : un Polygon ou un MultiPolygon est attendu")
     if not isinstance(polygons, list):
         raise GeometryError("coordonnées absentes")
-    return [[[(float(p[0]), float(p[1])) for p in ring] for ring in polygon] for polygon in polygons]
+    return [
+        [[(float(p[0]), float(p[1])) for p in ring] for ring in polygon] for polygon in polygons
+    ]
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,4 @@ def ring_path(ring: Ring, projection: Projection) -> str:
 def path_data(shape: Shape, projection: Projection) -> str:
     """The ``d`` of one ``<path>`` drawing every ring of the shape (holes included: draw it
     with ``fill-rule="evenodd"``)."""
-    return "".join(
-        d for polygon in shape for ring in polygon if (d := ring_path(ring, projection))
-    )
+    return "".join(d for polygon in shape for ring in polygon if (d := ring_path(ring, projection)))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("appels/<slug:slug>/", views.call_detail, name="call"),
     path("appels/<slug:slug>/simulateur/", views.simulator, name="simulator"),
     path("appels/<slug:slug>/deposer/", views.apply, name="apply"),
+    path("appels/<slug:slug>/resultats/", views.results, name="results"),
     path(
         "appels/<slug:slug>/donnees/subventions.csv",
         views.open_data,

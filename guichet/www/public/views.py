@@ -16,6 +16,7 @@ from guichet import clock
 from guichet.calls.models import Call, CallStatus
 from guichet.calls.services import CallNotFound, get_call
 from guichet.grants import opendata
+from guichet.grants import results as call_results
 from guichet.rules.applicant import ApplicantKind
 from guichet.rules.eligibility import Status
 from guichet.simulator.inputs import InputError
@@ -292,6 +293,29 @@ def open_data(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="subventions-{call.slug}.{fmt}"'
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@require_GET
+def results(request: HttpRequest, slug: str) -> HttpResponse:
+    """The call's results: the retained projects, their totals, the envelopes, the map."""
+    call = _call_or_404(slug)
+    return render(
+        request,
+        "public/results.html",
+        {
+            "call": call,
+            "results": call_results.results(call),
+            "open_data": call.rules.open_data is not None,
+            "schema_name": opendata.SCHEMA_NAME,
+            "schema_url": opendata.SCHEMA_URL,
+            "title": f"Résultats — {call.title}",
+            "breadcrumb": [
+                {"url": reverse("public:home"), "title": "Accueil"},
+                {"url": reverse("public:call", args=[call.slug]), "title": call.title},
+                {"title": "Résultats"},
+            ],
+        },
+    )
 
 
 @require_GET
