@@ -481,6 +481,7 @@ FORMLESS = {
     "public:accessibility": "static text",
     "public:open-data-csv": "a file built from the call in the path; no input (tests/grants)",
     "public:open-data-json": "a file built from the call in the path; no input (tests/grants)",
+    "public:results": "a call's results, built from the call in the path; no input (tests/www)",
     "applicant:dossiers": "lists the user's dossiers",
     "applicant:dossier": "shows a dossier (its forms post to their own targets)",
     "applicant:message-attachment": "a file, by its id in the path",

@@ -72,7 +72,7 @@ def sources(tmp_path):
 
 
 def run(sources, *extra):
-    source, reference, package, out = sources
+    source, reference, _, out = sources
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--vintage", "2026", "--departement", "99",
          "--source", str(source), "--reference-root", str(reference), "--output-root", str(out),
