@@ -73,6 +73,7 @@ def submitted(owner):
 PUBLIC_PAGES = [
     ("public:home", []),
     ("public:call", [REAL_CALL]),
+    ("public:results", [REAL_CALL]),
     ("public:simulator", [REAL_CALL]),
     ("public:accessibility", []),
     ("accounts:login", []),
