@@ -28,7 +28,8 @@ class GeometryError(ValueError):
 def shape_of(geometry: dict[str, Any]) -> list[list[list[Point]]]:
     """The polygons of a GeoJSON Polygon or MultiPolygon geometry."""
     kind = geometry.get("type")
-    coordinates = geometry.get("coordinates")
+    coordinates: Any = geometry.get("coordinates")
+    polygons: Any
     if kind == "Polygon":
         polygons = [coordinates]
     elif kind == "MultiPolygon":
