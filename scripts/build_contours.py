@@ -91,7 +91,7 @@ class BuildError(Exception):
 
 def read_geojson(source: str) -> dict[str, Any]:
     if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source, timeout=120) as response:  # noqa: S310
+        with urllib.request.urlopen(source, timeout=120) as response:
             data: dict[str, Any] = json.load(response)
     else:
         with open(source, encoding="utf-8") as f:

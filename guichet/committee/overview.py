@@ -15,8 +15,8 @@ from guichet.calls.models import Call
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import STATE_LABELS, State
 from guichet.grants.models import Grant, GrantStatus
-from guichet.grants.services import EnvelopePosition, positions
-from guichet.review.agents import arrondissements_of
+from guichet.grants.services import Bar, EnvelopePosition, bars, positions
+from guichet.review.agents import NO_ARRONDISSEMENT, arrondissement_labels
 from guichet.rules.money import format_euros
 
 ZERO = Decimal(0)
@@ -28,16 +28,6 @@ class Row:
     dossiers: int
     proposed: Decimal
     granted: Decimal
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One envelope year drawn as a bar: committed, then what the open meetings would commit is
-    not drawn (not yet decided), then what is left; widths in per cent of the envelope."""
-
-    position: EnvelopePosition
-    committed_pct: Decimal
-    remaining_pct: Decimal
 
 
 @dataclass(frozen=True)
@@ -103,26 +93,6 @@ class Overview:
     by_category: list[Row]
     proposed_total: Decimal
     granted_total: Decimal
-
-
-def _pct(part: Decimal, whole: Decimal) -> Decimal:
-    if not whole:
-        return ZERO
-    return (part * 100 / whole).quantize(Decimal("0.1"))
-
-
-def bars(years: list[EnvelopePosition]) -> list[Bar]:
-    """Each envelope year as a bar (also drawn by the public results page)."""
-    return [Bar(p, _pct(p.net_committed, p.amount), _pct(p.remaining, p.amount)) for p in years]
-
-
-NO_ARRONDISSEMENT = "Préfecture (sans arrondissement)"
-
-
-def arrondissement_labels(call: Call) -> dict[str, str]:
-    """Code → « Name (code) » of the call's arrondissements; a dossier without one reads
-    ``NO_ARRONDISSEMENT``."""
-    return {code: f"{name} ({code})" for code, name in arrondissements_of(call).items()}
 
 
 def _rows(call: Call, field: str, labels: dict[str, str]) -> list[Row]:

@@ -4,7 +4,7 @@ beneficiaries (``/appels/<slug>/resultats/``).
 
 The grants are those of the open data (``opendata.published``: active or closed; lapsed and
 withdrawn ones are left out), so that the page and the files always agree. The envelopes'
-consumption is the ledger's, drawn as the manager's overview draws it (``committee.overview``).
+consumption is the ledger's, drawn as the committee's home draws it (``services.bars``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from guichet.calls.models import Call
-from guichet.committee.overview import NO_ARRONDISSEMENT, Bar, arrondissement_labels, bars
-from guichet.grants.services import positions
+from guichet.grants.services import Bar, bars, positions
+from guichet.review.agents import NO_ARRONDISSEMENT, arrondissement_labels
 from guichet.rules.applicant import ApplicantKind
 from guichet.rules.money import format_euros
 from guichet.territories import contours

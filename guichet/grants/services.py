@@ -64,6 +64,28 @@ class EnvelopePosition:
         }
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One envelope year drawn as a bar: committed, then what the open meetings would commit is
+    not drawn (not yet decided), then what is left; widths in per cent of the envelope. Drawn by
+    the committee's home and by the public results page."""
+
+    position: EnvelopePosition
+    committed_pct: Decimal
+    remaining_pct: Decimal
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    if not whole:
+        return ZERO
+    return (part * 100 / whole).quantize(Decimal("0.1"))
+
+
+def bars(years: list[EnvelopePosition]) -> list[Bar]:
+    """Each envelope year as a bar."""
+    return [Bar(p, _pct(p.net_committed, p.amount), _pct(p.remaining, p.amount)) for p in years]
+
+
 def positions(call: Call) -> list[EnvelopePosition]:
     """Every envelope year of the call with its sums, from the ledger (one query)."""
     rows = (

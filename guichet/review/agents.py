@@ -69,6 +69,15 @@ def arrondissements_of(call: Call) -> dict[str, str]:
     return {a.code: a.name for a in rows}
 
 
+NO_ARRONDISSEMENT = "Préfecture (sans arrondissement)"
+
+
+def arrondissement_labels(call: Call) -> dict[str, str]:
+    """Code → « Name (code) » of the call's arrondissements; a dossier without one reads
+    ``NO_ARRONDISSEMENT``."""
+    return {code: f"{name} ({code})" for code, name in arrondissements_of(call).items()}
+
+
 def scope_label(arrondissements: list[str], names: dict[str, str]) -> str:
     if not arrondissements:
         return WHOLE_DEPARTEMENT
