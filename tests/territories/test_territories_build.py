@@ -69,7 +69,8 @@ def build(vintage: str, out: Path, packages: dict[str, Path]) -> None:
 @pytest.mark.parametrize("vintage", ["2021", "2026"])
 def test_build_script_reproduces_the_shipped_files(vintage, tmp_path, packages):
     build(vintage, tmp_path, packages)
-    shipped = sorted(p.name for p in (DATA_DIR / vintage).iterdir())
+    # Files only: contours/ is built by scripts/build_contours.py (tests/territories/test_contours.py).
+    shipped = sorted(p.name for p in (DATA_DIR / vintage).iterdir() if p.is_file())
     rebuilt = sorted(p.name for p in (tmp_path / vintage).iterdir())
     assert rebuilt == shipped
     for name in shipped:
