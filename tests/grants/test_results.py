@@ -74,6 +74,7 @@ def test_bars_of_a_tiny_amount_stay_visible_and_of_nothing_are_empty():
         results.Total("C", 0, Decimal("0")),
     ]
     bars, height = results.category_bars(totals)
+    assert height == 3 * results.ROW_HEIGHT + 8
     assert [b.width for b in bars] == [results.BAR_WIDTH, 1, 0]
     assert results.category_bars([]) == ([], 8)
 
