@@ -44,6 +44,9 @@ def test_a_visitor_reads_the_results_and_downloads_the_file(committed_db, page):
     expect(page.locator("#category-chart rect")).to_have_count(1)
     shot(page, "results-page")
     assert_accessible(page, "page des résultats")
+    page.set_viewport_size({"width": 375, "height": 800})  # its tables scroll: by keyboard too
+    assert_accessible(page, "page des résultats, sur un téléphone")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     link = page.locator("#results-csv")
     expect(link).to_contain_text("fichier CSV")
