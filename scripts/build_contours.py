@@ -26,9 +26,10 @@ gregoiredavid/france-geojson (``departements/<dep>-<name>/communes-<dep>-<name>.
 ``NOTE`` the sentence of SOURCE.json saying why.) The 6.0.0 package serves both vintages: it
 knows every merger since 2018, and only the codes the vintage no longer lists are mapped.
 
-To rebuild from Etalab's file when it is reachable, leave out ``--source`` and ``--edition``
-(the whole of France is read, then filtered on the département); ``--package-dir`` is the
-unpacked ``@etalab/decoupage-administratif`` of the vintage (see build_reference_data.py).
+To rebuild from Etalab's file when it is reachable, leave out ``--source``, ``--edition`` and
+``--note`` (the whole of France is read, then filtered on the département); ``--package-dir``
+(the unpacked ``@etalab/decoupage-administratif``, see build_reference_data.py) is needed only
+if the file's year knows communes the vintage has merged since.
 
 What the script does:
 
@@ -46,9 +47,10 @@ What the script does:
    the vintage's ``communes.csv``, column ``epci_siren``): an EPCI that spans two départements
    is drawn by its part in this one;
 4. rounds the coordinates (``--precision`` decimals of a degree: 3 is about 100 m) and writes
-   one FeatureCollection (gzipped above 150 kB, as ``<dep>.geojson.gz``), the communes first (properties ``kind`` « commune », ``code``,
-   ``name``) then the EPCI (``kind`` « epci », ``code`` = SIREN, ``name``), sorted by code,
-   with the provenance in ``contours/SOURCE.json`` (one entry per département).
+   one FeatureCollection (gzipped above 150 kB, as ``<dep>.geojson.gz``): the communes first
+   (properties ``kind`` « commune », ``code``, ``name``) then the EPCI (``kind`` « epci »,
+   ``code`` = SIREN, ``name``), sorted by code, with the provenance in ``contours/SOURCE.json``
+   (one entry per département).
 
 shapely is a development dependency: only this script needs it; the application reads the
 written GeoJSON with the standard library.
