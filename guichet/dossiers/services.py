@@ -269,6 +269,12 @@ def replace_partners(
 
 # Fields the team must fill before submitting, by step, with the message shown at the field.
 REQUIRED: tuple[tuple[str, str, str], ...] = (
+    (
+        "porteur",
+        "siret",
+        "Indiquez le SIRET de l’établissement de la collectivité (il est publié avec la "
+        "subvention).",
+    ),
     ("porteur", "contact_name", "Indiquez le nom du contact opérationnel."),
     ("porteur", "contact_function", "Indiquez la fonction du contact opérationnel."),
     ("porteur", "contact_email", "Indiquez le courriel du contact opérationnel."),
