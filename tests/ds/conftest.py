@@ -8,7 +8,7 @@ import pytest
 
 from tests.documents.samples import pdf_bytes
 
-from .fake_ds import TOKEN, FakeDS, FakeDossier, commune, date, pieces, text
+from .fake_ds import TOKEN, FakeDossier, FakeDS, commune, date, pieces, text
 
 DEMARCHE = 4242
 
@@ -27,7 +27,9 @@ def form(fake: FakeDS, number: int, *, code: str = "63040", name: str = "Billom"
         text("Montant de la subvention demandée", "5000"),
         date("Date d'engagement du projet", "2021-09-01"),
         text("Courriel du contact", f"contact{number}@mairie.example.fr"),
-        pieces("Devis signé ou contrat", (f"devis-{number}.pdf", url, hashlib.md5(pdf).hexdigest())),
+        pieces(
+            "Devis signé ou contrat", (f"devis-{number}.pdf", url, hashlib.md5(pdf).hexdigest())
+        ),
     ]
     return [c for c in champs if c["label"] != without]
 

@@ -110,7 +110,9 @@ def _unkey(cursor: str) -> tuple[Any, ...]:
     return tuple(json.loads(base64.urlsafe_b64decode(cursor.encode())))
 
 
-def _page(items: list[tuple[tuple[Any, ...], dict[str, Any]]], first: int | None, after: str | None) -> dict[str, Any]:
+def _page(
+    items: list[tuple[tuple[Any, ...], dict[str, Any]]], first: int | None, after: str | None
+) -> dict[str, Any]:
     items = sorted(items, key=lambda i: i[0])
     if after:
         start = _unkey(after)
@@ -171,9 +173,17 @@ class FakeDS:
             "pendingDeletedDossiers": self._pending,
         }  # fmt: skip
 
-    def _dossiers(self, info: Any, first: int | None = None, after: str | None = None,
-                  updatedSince: str | None = None, **_: Any) -> dict[str, Any]:  # noqa: N803
-        alive = [d for d in self.dossiers.values() if d.deleted is None and d.pending_deleted is None]
+    def _dossiers(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        updatedSince: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        alive = [
+            d for d in self.dossiers.values() if d.deleted is None and d.pending_deleted is None
+        ]
         if updatedSince:
             since = dt.datetime.fromisoformat(updatedSince)
             alive = [d for d in alive if d.updated >= since]
@@ -182,11 +192,17 @@ class FakeDS:
             items = [((d.number,), d.node()) for d in alive]
         return _page(items, first, after)
 
-    def _deleted(self, info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict[str, Any]:
+    def _deleted(
+        self, info: Any, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         gone = [d for d in self.dossiers.values() if d.deleted is not None]
-        return _page([((iso(d.deleted), d.number), d.deleted_node(d.deleted)) for d in gone], first, after)  # type: ignore[arg-type]
+        return _page(
+            [((iso(d.deleted), d.number), d.deleted_node(d.deleted)) for d in gone], first, after
+        )  # type: ignore[arg-type]
 
-    def _pending(self, info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict[str, Any]:
+    def _pending(
+        self, info: Any, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         gone = [d for d in self.dossiers.values() if d.pending_deleted is not None]
         return _page(
             [((iso(d.pending_deleted), d.number), d.deleted_node(d.pending_deleted)) for d in gone],  # type: ignore[arg-type]
@@ -211,21 +227,23 @@ class FakeDS:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            def _send(
+                self, status: int, body: bytes, content_type: str = "application/json"
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 name = self.path.removeprefix("/files/")
                 if name in fake.files:
                     self._send(200, fake.files[name], "application/octet-stream")
                 else:
                     self._send(404, b"not found", "text/plain")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length) or b"{}")
                 with fake.lock:
@@ -240,7 +258,10 @@ class FakeDS:
                         self.close_connection = True
                         return
                     if fake.failure == "graphql":
-                        self._send(200, json.dumps({"data": None, "errors": [{"message": "Timeout"}]}).encode())
+                        self._send(
+                            200,
+                            json.dumps({"data": None, "errors": [{"message": "Timeout"}]}).encode(),
+                        )
                         return
                     self._send(500, b"Internal Server Error", "text/plain")
                     return

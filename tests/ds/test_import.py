@@ -50,7 +50,12 @@ def test_first_import_creates_each_dossier_submitted_routed_and_said_from_ds(fak
     code, data, _, _ = run_import("--json")
     assert code == 0
     assert set(data) == {"created", "updated", "unchanged", "deactivated", "errors"}
-    assert (data["created"], data["updated"], data["unchanged"], data["deactivated"]) == (3, 0, 0, 0)
+    assert (data["created"], data["updated"], data["unchanged"], data["deactivated"]) == (
+        3,
+        0,
+        0,
+        0,
+    )
     errors = errors_by_number(data)
     assert set(errors) == {103, 104, 106}
     assert "« douze mille »" in errors[103] and "« Coût total du projet (HT) »" in errors[103]
@@ -61,7 +66,9 @@ def test_first_import_creates_each_dossier_submitted_routed_and_said_from_ds(fak
     dossier = link.dossier
     assert dossier.state == "submitted" and dossier.number.startswith("63-2021-")
     assert (dossier.applicant_kind, dossier.applicant_code, dossier.applicant_name) == (
-        "commune", "63040", "Billom"
+        "commune",
+        "63040",
+        "Billom",
     )
     assert dossier.title == "Projet numérique n° 101"
     assert dossier.category == "2"
@@ -78,17 +85,25 @@ def test_first_import_creates_each_dossier_submitted_routed_and_said_from_ds(fak
     assert not dossier.memberships.exists()
     [piece] = dossier.attachments.all()
     assert (piece.kind, piece.original_name, piece.mime_type) == (
-        PieceKind.QUOTE, "devis-101.pdf", "application/pdf"
+        PieceKind.QUOTE,
+        "devis-101.pdf",
+        "application/pdf",
     )
     summaries = list(dossier.events.values_list("summary", flat=True))
     assert "Dossier importé de Démarches Simplifiées (dossier n° 101)" in summaries
-    assert any(s.startswith("Dossier déposé sur Démarches Simplifiées (dossier n° 101)") for s in summaries)
+    assert any(
+        s.startswith("Dossier déposé sur Démarches Simplifiées (dossier n° 101)") for s in summaries
+    )
     ambert = ImportedDossier.objects.get(ds_number=102).dossier
     assert ambert.arrondissement_code == "631" and ambert.state == "submitted"
-    assert "Sur Démarches Simplifiées : dossier en instruction" in ambert.events.values_list("summary", flat=True)
+    assert "Sur Démarches Simplifiées : dossier en instruction" in ambert.events.values_list(
+        "summary", flat=True
+    )
     accepted = ImportedDossier.objects.get(ds_number=105).dossier
     assert accepted.state == "submitted"
-    decision = accepted.events.get(summary__startswith="Sur Démarches Simplifiées : dossier accepté")
+    decision = accepted.events.get(
+        summary__startswith="Sur Démarches Simplifiées : dossier accepté"
+    )
     assert decision.message == "Projet complet."
     message = accepted.events.get(kind=EventKind.MESSAGE)
     assert message.message == "Pouvez-vous joindre le devis signé ?"
@@ -137,7 +152,7 @@ def test_a_fixed_dossier_is_created_on_the_next_run(fake_ds):
     for champ in ds.champs:
         if champ["label"] == "Coût total du projet (HT)":
             champ["stringValue"] = "12 000,00"
-    code, data, _, _ = run_import("--json")
+    _code, data, _, _ = run_import("--json")
     # The failed dossier kept the high-water mark back: it is read again without being modified.
     assert data["created"] == 1
     assert 103 not in errors_by_number(data)
@@ -165,7 +180,7 @@ def test_deleted_and_pending_deleted_dossiers_are_withdrawn_never_deleted(fake_d
 @pytest.mark.parametrize("failure", ["500", "drop", "graphql"])
 def test_a_network_failure_mid_run_stops_then_a_rerun_completes_without_duplicate(fake_ds, failure):
     fake_ds.fail_at, fake_ds.failure = 2, failure  # the second page
-    code, data, text, err = run_import("--json")
+    code, data, _text, err = run_import("--json")
     assert code == 1
     assert "Démarches Simplifiées" in err
     assert data["created"] == 2  # the first page: 101 and 102

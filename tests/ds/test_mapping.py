@@ -35,10 +35,26 @@ def test_a_champ_by_id_and_a_short_label():
         ({**BASE, "title": {"label": "T", "optional": "oui"}}, "title.optional", "true ou false"),
         ({**BASE, "cost": {"label": "C", "optional": True}}, "cost.optional", "obligatoire"),
         ({**BASE, "category": {"label": "Cat"}}, "category.values", "correspondance"),
-        ({**BASE, "category": {"label": "Cat", "values": ["a"]}}, "category.values", "correspondance"),
-        ({**BASE, "category": {"label": "Cat", "values": {"A": ""}}}, "category.values.A", "code de guichet"),
-        ({**BASE, "category": {"label": "Cat", "values": {"A": "9"}}}, "category.values.A", "inconnu de l’appel"),
-        ({**BASE, "title": {"label": "T", "values": {"a": "b"}}}, "title.values", "seul un champ à choix"),
+        (
+            {**BASE, "category": {"label": "Cat", "values": ["a"]}},
+            "category.values",
+            "correspondance",
+        ),
+        (
+            {**BASE, "category": {"label": "Cat", "values": {"A": ""}}},
+            "category.values.A",
+            "code de guichet",
+        ),
+        (
+            {**BASE, "category": {"label": "Cat", "values": {"A": "9"}}},
+            "category.values.A",
+            "inconnu de l’appel",
+        ),
+        (
+            {**BASE, "title": {"label": "T", "values": {"a": "b"}}},
+            "title.values",
+            "seul un champ à choix",
+        ),
         ({**BASE, "title": {"demandeur": True}}, "title.demandeur", "seuls"),
     ],
 )
