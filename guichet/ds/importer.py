@@ -11,7 +11,9 @@ kept.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +36,8 @@ from .client import Client, DSError
 from .mapping import Mapping
 from .models import ImportedDossier, ImportState
 from .values import DOSSIER_FIELDS, DossierRefused, FileRef, Mapped, map_dossier
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 SOURCE = "Démarches Simplifiées"
@@ -110,6 +114,8 @@ def run(
     try:
         state, _ = ImportState.objects.get_or_create(demarche_number=demarche, call=call)
         importer = _Importer(demarche, call, mapping, client, page_size, report, token, state)
+        importer.account  # noqa: B018 (made now, outside any dossier's transaction)
+        importer.descriptors()
         importer.dossiers()
         importer.deleted("deletedDossiers", "deleted_cursor", pending=False)
         importer.deleted("pendingDeletedDossiers", "pending_deleted_cursor", pending=True)
@@ -139,7 +145,36 @@ class _Importer:
     token: str
     state: ImportState
 
+    @cached_property
+    def account(self) -> Any:
+        # Read before the first dossier's transaction (``run``): made inside one that rolls
+        # back, the cached account would point at a row that no longer exists.
+        return import_account()
+
     # ---------------------------------------------------------------- the streams
+
+    def descriptors(self) -> None:
+        """Each mapped champ the démarche's published revision lacks, reported by its name (older
+        revisions' dossiers may still have it: the import goes on)."""
+        data = self.client.execute("demarche", {"demarche": self.demarche})
+        demarche = data.get("demarche")
+        revision = demarche.get("activeRevision") if isinstance(demarche, dict) else None
+        if not isinstance(revision, dict):
+            raise DSError(f"La démarche {self.demarche} n’a pas de révision publiée.")
+        found = [d for d in revision.get("champDescriptors") or [] if isinstance(d, dict)]
+        labels = {(d.get("label") or "").strip() for d in found}
+        ids = {d.get("id") for d in found}
+        for ref in self.mapping.entries.values():
+            if ref.demandeur or ref.optional:
+                continue
+            if (ref.id is not None and ref.id not in ids) or (
+                ref.label is not None and ref.label not in labels
+            ):
+                self.report.error(
+                    None,
+                    f"La démarche {self.demarche} n’a pas de champ {ref.name} (clé « {ref.key} » "
+                    "de la correspondance) dans sa révision publiée.",
+                )
 
     def dossiers(self) -> None:
         state = self.state
@@ -231,6 +266,10 @@ class _Importer:
             self._failed(number, updated_at, f"dépôt refusé : {exc}")
         except ValidationError as exc:
             self._failed(number, updated_at, " ".join(exc.messages))
+        except Exception as exc:
+            # A bug or a value nobody foresaw: this dossier is reported, the others go on.
+            logger.exception("DS dossier %s could not be imported", number)
+            self._failed(number, updated_at, f"erreur inattendue ({type(exc).__name__}).")
         return updated_at
 
     def _failed(self, number: Any, updated_at: dt.datetime, message: str) -> None:
@@ -274,7 +313,7 @@ class _Importer:
                     fields["contact_email"] = usager
                 dossier = Dossier.objects.create(
                     call=self.call,
-                    created_by=import_account(),
+                    created_by=self.account,
                     applicant_kind=mapped.applicant_kind,
                     applicant_code=applicant.code,
                     applicant_name=applicant.name,

@@ -39,6 +39,7 @@ def fake_ds(monkeypatch):
     fake = FakeDS(DEMARCHE).start()
     monkeypatch.setenv("DS_API_URL", fake.url)
     monkeypatch.setenv("DS_API_TOKEN", TOKEN)
+    fake.form = form(fake, 100)
     fake.add(FakeDossier(101, form(fake, 101)))
     fake.add(FakeDossier(102, form(fake, 102, code="63003", name="Ambert"), state="en_instruction"))
     fake.add(FakeDossier(103, form(fake, 103, cost="douze mille")))

@@ -135,6 +135,7 @@ class FakeDS:
         self.demarche = demarche
         self.dossiers: dict[int, FakeDossier] = {}
         self.files: dict[str, bytes] = {}
+        self.form: list[dict[str, Any]] = []  # the published revision's champs
         self.requests: list[dict[str, Any]] = []
         self.fail_at: int | None = None  # the Nth GraphQL request (1-based) fails…
         self.failure = "500"  # … with "500", "drop" (connection closed) or "graphql"
@@ -166,8 +167,14 @@ class FakeDS:
     def _demarche(self, info: Any, number: int) -> dict[str, Any]:
         if number != self.demarche:
             raise ValueError(f"Démarche {number} introuvable")
+        descriptors = [
+            {"__typename": f"{c['__typename']}Descriptor", "id": c["champDescriptorId"],
+             "label": c["label"], "required": True}
+            for c in self.form
+        ]  # fmt: skip
         return {
             "id": "RGVtYXJjaGU", "number": number, "title": "FITN7 axe 3",
+            "activeRevision": {"id": "UmV2aXNpb24", "champDescriptors": descriptors},
             "dossiers": self._dossiers,
             "deletedDossiers": self._deleted,
             "pendingDeletedDossiers": self._pending,

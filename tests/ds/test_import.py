@@ -11,12 +11,14 @@ import pytest
 from django.core.management import call_command
 
 from guichet import clock
+from guichet.dossiers import services
 from guichet.dossiers.models import Dossier, EventKind, PieceKind
 from guichet.ds import locks
+from guichet.ds import mapping as mapping_module
 from guichet.ds.models import ImportedDossier, ImportState
 from guichet.review.models import Assignment
 from guichet.rules.money import format_euros
-from tests.dossiers.factories import REAL_CALL
+from tests.dossiers.factories import REAL_CALL, png_upload, reviewer
 
 from .conftest import DEMARCHE
 from .fake_ds import FakeDossier
@@ -110,7 +112,8 @@ def test_first_import_creates_each_dossier_submitted_routed_and_said_from_ds(fak
     assert message.actor_label == "instructeur@ds.example.fr"
     # Three pages of two, then each deleted stream: the cursor was kept after every page.
     queries = [r["variables"] for r in fake_ds.requests]
-    assert [q.get("after") is None for q in queries[:3]] == [True, False, False]
+    assert [q.get("first") for q in queries] == [None, 2, 2, 2, 2, 2]
+    assert [q.get("after") is None for q in queries[1:4]] == [True, False, False]
 
 
 def test_a_second_run_changes_nothing_and_duplicates_nothing(fake_ds):
@@ -179,7 +182,7 @@ def test_deleted_and_pending_deleted_dossiers_are_withdrawn_never_deleted(fake_d
 
 @pytest.mark.parametrize("failure", ["500", "drop", "graphql"])
 def test_a_network_failure_mid_run_stops_then_a_rerun_completes_without_duplicate(fake_ds, failure):
-    fake_ds.fail_at, fake_ds.failure = 2, failure  # the second page
+    fake_ds.fail_at, fake_ds.failure = 3, failure  # the descriptors, the first page, then…
     code, data, _text, err = run_import("--json")
     assert code == 1
     assert "Démarches Simplifiées" in err
@@ -194,7 +197,7 @@ def test_a_network_failure_mid_run_stops_then_a_rerun_completes_without_duplicat
     assert ImportedDossier.objects.count() == 3
     assert ImportState.objects.get(pk=state.pk).dossiers_cursor == ""
     # The re-run resumed after the first page, with the interrupted run's updatedSince (none).
-    resumed = next(r["variables"] for r in fake_ds.requests[2:] if "after" in r["variables"])
+    resumed = next(r["variables"] for r in fake_ds.requests[3:] if "after" in r["variables"])
     assert resumed["after"] == state.dossiers_cursor and "updatedSince" not in resumed
 
 
@@ -256,3 +259,100 @@ def test_a_piece_that_fails_the_checks_is_an_error_for_its_dossier(fake_ds):
     message = errors_by_number(data)[107]
     assert message.startswith("pièce « devis-107.pdf » refusée :") and "PDF valide" in message
     assert not ImportedDossier.objects.filter(ds_number=107).exists()
+
+
+def test_a_mapped_champ_the_demarche_lacks_is_reported_by_its_label(fake_ds, tmp_path):
+    shipped = (mapping_module.DEFAULT_MAPPING).read_text(encoding="utf-8")
+    custom = tmp_path / "m.yaml"
+    custom.write_text(shipped.replace('"Résumé du projet"', '"Résumé succinct"'), encoding="utf-8")
+    code, data, _, _ = run_import("--json", "--mapping", str(custom))
+    assert code == 0
+    general = [e["message"] for e in data["errors"] if e["dossier"] is None]
+    assert general == [
+        "La démarche 4242 n’a pas de champ « Résumé succinct » (clé « summary » de la "
+        "correspondance) dans sa révision publiée."
+    ]
+    assert "« Résumé succinct »" in errors_by_number(data)[101]
+
+
+def test_a_state_change_and_a_new_message_on_ds_are_history_lines(fake_ds):
+    run_import("--json")
+    ds = fake_ds.dossiers[101]
+    ds.state, ds.motivation = "refuse", "Hors délai."
+    ds.messages = [{"id": "M9", "body": "Votre dossier est refusé.", "email": "i@ds.example.fr",
+                    "createdAt": "2021-06-04T08:00:00+00:00", "attachments": []}]  # fmt: skip
+    ds.updated = dt.datetime(2021, 6, 4, 8, 0, tzinfo=dt.UTC)
+    _, data, _, _ = run_import("--json")
+    assert data["updated"] == 1
+    dossier = ImportedDossier.objects.get(ds_number=101).dossier
+    assert dossier.state == "submitted"  # guichet's committee decides
+    line = dossier.events.get(summary__startswith="Sur Démarches Simplifiées : dossier refusé")
+    assert line.message == "Hors délai."
+    assert dossier.events.filter(kind=EventKind.MESSAGE).count() == 1
+    _, again, _, _ = run_import("--json")
+    assert again["updated"] == 0
+    assert dossier.events.filter(kind=EventKind.MESSAGE).count() == 1
+
+
+def test_a_change_on_ds_after_guichet_s_review_started_is_reported_not_applied(fake_ds):
+    run_import("--json")
+    dossier = ImportedDossier.objects.get(ds_number=101).dossier
+    with clock.frozen(NOW):
+        services.start_review(dossier, reviewer())
+    ds = fake_ds.dossiers[101]
+    ds.champs[1]["stringValue"] = "Autre intitulé"
+    ds.updated = dt.datetime(2021, 6, 4, tzinfo=dt.UTC)
+    _, data, _, _ = run_import("--json")
+    assert "« En instruction » dans guichet : changements non repris" in errors_by_number(data)[101]
+    dossier.refresh_from_db()
+    assert dossier.title == "Projet numérique n° 101"
+
+
+def test_a_piece_replaced_on_ds_replaces_the_attachment(fake_ds):
+    run_import("--json")
+    ds = fake_ds.dossiers[101]
+    other = png_upload("devis-v2.png").read()
+    ds.champs[-1]["files"] = [{**ds.champs[-1]["files"][0], "filename": "devis-v2.png",
+                               "url": fake_ds.file_url("devis-v2.png", other), "checksum": "v2"}]  # fmt: skip
+    ds.updated = dt.datetime(2021, 6, 4, tzinfo=dt.UTC)
+    _, data, _, _ = run_import("--json")
+    assert data["updated"] == 1
+    dossier = ImportedDossier.objects.get(ds_number=101).dossier
+    assert [a.original_name for a in dossier.attachments.all()] == ["devis-v2.png"]
+    edit = dossier.events.get(kind=EventKind.EDITED)
+    assert edit.changes["Pièce « Devis signé ou contrat »"] == ["devis-101.pdf", "devis-v2.png"]
+
+
+def test_a_deposit_after_the_last_collection_session_is_an_error(fake_ds):
+    ds = fake_ds.dossiers[101]
+    ds.deposited = ds.updated = dt.datetime(2021, 7, 8, 9, 0, tzinfo=dt.UTC)
+    _, data, _, _ = run_import("--json")
+    assert errors_by_number(data)[101].startswith("dépôt refusé : Aucune session de relevé")
+    assert not ImportedDossier.objects.filter(ds_number=101).exists()
+
+
+def test_a_late_deposit_is_imported_with_its_verdict(fake_ds):
+    ds = fake_ds.dossiers[101]
+    ds.deposited = dt.datetime(2021, 7, 1, 9, 0, tzinfo=dt.UTC)  # after the 30 June deadline
+    run_import("--json")
+    dossier = ImportedDossier.objects.get(ds_number=101).dossier
+    assert dossier.state == "submitted" and dossier.eligible_at_submission is False
+    assert dossier.session.date == dt.date(2021, 7, 7)
+
+
+def test_the_lock_is_released_after_a_failure(fake_ds):
+    fake_ds.fail_at = 1
+    assert run_import("--json")[0] == 1
+    fake_ds.fail_at = None
+    assert run_import("--json")[0] == 0
+
+
+def test_a_lost_lease_stops_the_import(fake_ds, monkeypatch):
+    def steal(demarche, token, **kwargs):
+        raise locks.LockLost(
+            "Le verrou de la démarche 4242 a expiré et un autre import l’a pris : cet import s’arrête."
+        )
+
+    monkeypatch.setattr(locks, "renew", steal)
+    code, _, _, err = run_import("--json")
+    assert code == 1 and "a expiré" in err

@@ -10,7 +10,7 @@ NAMES = sorted(p.stem for p in QUERIES.glob("*.graphql"))
 
 
 def test_every_stream_has_its_query():
-    assert NAMES == ["deletedDossiers", "dossiers", "pendingDeletedDossiers"]
+    assert NAMES == ["deletedDossiers", "demarche", "dossiers", "pendingDeletedDossiers"]
 
 
 @pytest.mark.parametrize("name", NAMES)
