@@ -53,7 +53,7 @@ class FakeDossier:
             "dateTraitement": None,
             "motivation": self.motivation,
             "usager": {"id": f"U{self.number}", "email": self.email},
-            "demandeur": {"__typename": "PersonneMorale", "id": "D", "siret": "21630040000014"},
+            "demandeur": {"__typename": "PersonneMorale", "id": "D", "siret": "21630040000019"},
             "champs": self.champs,
             "messages": self.messages,
         }
