@@ -408,6 +408,12 @@ class _Importer:
         try:
             with transaction.atomic():
                 locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+                if values_changed and locked.state_enum not in EDITABLE_BY_APPLICANT:
+                    # A reviewer started the review since it was read.
+                    raise DossierRefused(
+                        f"modifié sur DS alors qu’il est « {locked.state_label} » dans guichet : "
+                        "changements non repris."
+                    )
                 if values_changed:
                     changes = self._apply_values(locked, link, mapped)
                     for kind in files:

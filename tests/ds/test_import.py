@@ -356,3 +356,15 @@ def test_a_lost_lease_stops_the_import(fake_ds, monkeypatch):
     monkeypatch.setattr(locks, "renew", steal)
     code, _, _, err = run_import("--json")
     assert code == 1 and "a expiré" in err
+
+
+def test_a_dossier_deleted_on_ds_once_before_the_committee_is_reported_not_withdrawn(fake_ds):
+    run_import("--json")
+    dossier = ImportedDossier.objects.get(ds_number=101).dossier
+    Dossier.objects.filter(pk=dossier.pk).update(state="proposed")
+    fake_ds.dossiers[101].deleted = dt.datetime(2021, 6, 5, tzinfo=dt.UTC)
+    _, data, _, _ = run_import("--json")
+    assert data["deactivated"] == 0
+    assert "« Proposé au comité » dans guichet : il n’est pas retiré" in errors_by_number(data)[101]
+    dossier.refresh_from_db()
+    assert dossier.state == "proposed"
