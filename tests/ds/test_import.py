@@ -368,3 +368,12 @@ def test_a_dossier_deleted_on_ds_once_before_the_committee_is_reported_not_withd
     assert "« Proposé au comité » dans guichet : il n’est pas retiré" in errors_by_number(data)[101]
     dossier.refresh_from_db()
     assert dossier.state == "proposed"
+
+
+def test_the_admin_reads_the_import_s_state_and_links(fake_ds, admin_client):
+    run_import("--json")
+    for model in ("importeddossier", "importstate", "demarchelock"):
+        response = admin_client.get(f"/admin/ds/{model}/")
+        assert response.status_code == 200
+    page = admin_client.get("/admin/ds/importeddossier/", {"q": "105"}).content.decode()
+    assert ImportedDossier.objects.get(ds_number=105).dossier.number in page
