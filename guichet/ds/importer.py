@@ -134,6 +134,18 @@ def _ds_datetime(text: Any) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def _next_cursor(page: dict[str, Any], after: str | None, stream: str) -> str | None:
+    """The cursor to ask from next; a page that says there is more without moving on would
+    make the import loop for ever."""
+    cursor = page.get("endCursor") or after
+    if page.get("hasNextPage") and (not cursor or cursor == after):
+        raise DSError(
+            f"Démarches Simplifiées annonce une page suivante de « {stream} » sans curseur "
+            "nouveau : import arrêté."
+        )
+    return cursor
+
+
 @dataclass
 class _Importer:
     demarche: int
@@ -199,8 +211,7 @@ class _Importer:
                 ):
                     state.run_high_water = updated_at
             page = connection.get("pageInfo") or {}
-            if page.get("endCursor"):
-                after = page["endCursor"]
+            after = _next_cursor(page, after, "dossiers")
             if not page.get("hasNextPage"):
                 break
             self._save(dossiers_cursor=after or "")
@@ -223,8 +234,7 @@ class _Importer:
                 if isinstance(node, dict):
                     self._deactivate(node, pending=pending)
             page = connection.get("pageInfo") or {}
-            if page.get("endCursor"):
-                after = page["endCursor"]
+            after = _next_cursor(page, after, name)
             self._save(**{cursor_field: after or ""})
             if not page.get("hasNextPage"):
                 break

@@ -377,3 +377,18 @@ def test_the_admin_reads_the_import_s_state_and_links(fake_ds, admin_client):
         assert response.status_code == 200
     page = admin_client.get("/admin/ds/importeddossier/", {"q": "105"}).content.decode()
     assert ImportedDossier.objects.get(ds_number=105).dossier.number in page
+
+
+def test_a_next_page_without_a_new_cursor_stops_the_import(fake_ds, monkeypatch):
+    original = fake_ds._dossiers
+
+    def stuck(info, **kwargs):
+        page = original(info, **kwargs)
+        page["pageInfo"]["hasNextPage"] = True
+        page["pageInfo"]["endCursor"] = kwargs.get("after") or page["pageInfo"]["endCursor"]
+        return page
+
+    monkeypatch.setattr(fake_ds, "_dossiers", stuck)
+    code, data, _, err = run_import("--json")
+    assert code == 1 and "sans curseur nouveau" in err
+    assert data["created"] == 2  # the first page, before the second repeated its cursor
