@@ -633,6 +633,27 @@ def invite(dossier: Dossier, user: User, email: str) -> Invitation:
     return invitation
 
 
+def invite_contact(dossier: Dossier, agent: User, email: str) -> Invitation:
+    """An agent invites the contact of a dossier that has no team on guichet (one imported from
+    Démarches Simplifiées) to join it: the first to accept becomes its owner, and can then follow
+    the dossier, answer corrections, prove the engagement and ask for payments. The caller checks
+    the agent's right (``Do.MESSAGE``: who may write to the applicant)."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+        if locked.memberships.exists():
+            raise NotEditable(
+                "Ce dossier a déjà son équipe sur guichet : c’est à elle d’inviter ses collègues."
+            )
+        invitation = Invitation.objects.create(dossier=locked, email=email, invited_by=agent)
+        _event(
+            locked, agent, EventKind.INVITATION,
+            f"Invitation à rejoindre le dossier envoyée au porteur ({email})",
+        )  # fmt: skip
+        notifications.invitation_sent(invitation)
+    return invitation
+
+
 INVITATION_DAYS = 14
 
 
@@ -660,9 +681,11 @@ def accept_invitation(token: Any, user: User) -> Dossier:
             invitation.accepted_at = clock.now()
             invitation.accepted_by = user
             invitation.save(update_fields=["accepted_at", "accepted_by"])
+            # A dossier without a team (imported) gets its owner from the first who joins.
+            role = MemberRole.COLLEAGUE if dossier.memberships.exists() else MemberRole.OWNER
             try:
                 with transaction.atomic():
-                    Membership.objects.create(dossier=dossier, user=user, role=MemberRole.COLLEAGUE)
+                    Membership.objects.create(dossier=dossier, user=user, role=role)
             except IntegrityError:
                 pass  # already a member
             else:
