@@ -398,6 +398,8 @@ TARGETS = [
            REVIEW_PAGE, extra=("population", "population_justification")),
     Target("backoffice:note", "reviewer", u("backoffice:note", review_uuid), REVIEW_PAGE,
            extra=("note",)),
+    Target("backoffice:invite-contact", "reviewer", u("backoffice:invite-contact", review_uuid),
+           None, extra=("email",)),
     Target("backoffice:assign", "manager", u("backoffice:assign", review_uuid), REVIEW_PAGE,
            extra=("reviewer", "arrondissement", "reason")),
     Target("backoffice:attachment", "reviewer",

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "guichet.committee",
     "guichet.exports",
     "guichet.periodic",
+    "guichet.ds",
     "guichet.demo",
     "guichet.www.applicant",
 ]

@@ -88,6 +88,7 @@ from guichet.review.services import ScoreInput
 from guichet.rules import postaward as post_award_rules
 from guichet.rules.money import format_euros
 from guichet.rules.postaward import PaymentKind
+from guichet.rules.siret import establishment_siret
 from guichet.territories.models import Commune, Departement, Epci
 
 DEMO_CALL = "demo-fitn7-axe3-puy-de-dome"
@@ -238,6 +239,10 @@ def phrases(target: Target) -> dict[str, str]:
     slots = {"name": target.name, "de_name": _elide("de", target.name), "article": article}
     return {key: text.format(**slots) for key, text in words.items()}
 
+
+# Not looked up in SIRENE: a valid (Luhn) number standing for the département's SIREN, which the
+# reference data (INSEE's COG) does not hold.
+DEPARTEMENT_SIREN_STANDIN = "226300010"
 
 PHRASE_KINDS = {"commune", "departement", "epci", "metropole"}
 
@@ -758,6 +763,10 @@ class Builder:
         total = self.cost_for(target, under_floor=fill == "under_floor")
         with clock.frozen(filled):
             values = self.values(target, user, project)
+            # The demo's SIRET: the collectivité's SIREN, NIC 0001 and its Luhn digit; the
+            # reference data has no SIREN for a département, which gets a stand-in.
+            siren = services.applicant_siren(dossier) or DEPARTEMENT_SIREN_STANDIN
+            values["siret"] = establishment_siret(siren)
             if fill == "bare":
                 values = {
                     k: values[k] for k in ("contact_name", "contact_email", "title", "category")

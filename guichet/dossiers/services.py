@@ -269,6 +269,12 @@ def replace_partners(
 
 # Fields the team must fill before submitting, by step, with the message shown at the field.
 REQUIRED: tuple[tuple[str, str, str], ...] = (
+    (
+        "porteur",
+        "siret",
+        "Indiquez le SIRET de l’établissement de la collectivité (il est publié avec la "
+        "subvention).",
+    ),
     ("porteur", "contact_name", "Indiquez le nom du contact opérationnel."),
     ("porteur", "contact_function", "Indiquez la fonction du contact opérationnel."),
     ("porteur", "contact_email", "Indiquez le courriel du contact opérationnel."),
@@ -402,19 +408,86 @@ def submit(dossier: Dossier, user: User) -> Dossier:
             raise SubmissionRefused(found)
         v = verdict(locked, submitted_at=now)
         assert v.session is not None  # guaranteed by the SESSIONS check passing
-        locked.session = CollectionSession.objects.get(call=locked.call, date=v.session.date)
-        locked.number = _next_number(locked.call)
-        locked.submitted_at = now
-        locked.eligible_at_submission = v.eligible
-        locked.maximum_amount = v.amount
-        locked.flat_amount = v.flat_amount
-        locked.population_used = v.applicant.population
-        locked.arrondissement_code = _arrondissement(locked)
-        _apply(locked, user, Action.SUBMIT, actor, "Dossier déposé")
-        from guichet.review.services import route
-
-        route(locked)
+        _record_submission(locked, user, actor, v, now, "Dossier déposé")
         notifications.dossier_submitted(locked)
+    return locked
+
+
+def _record_submission(
+    locked: Dossier,
+    user: User | None,
+    actor: Actor,
+    v: Verdict,
+    now: dt.datetime,
+    summary: str,
+    **event_fields: Any,
+) -> None:
+    """Number, session, verdict, arrondissement, the state and routing: what every submission
+    records, whether typed here (``submit``) or deposited elsewhere (``submit_imported``)."""
+    assert v.session is not None
+    locked.session = CollectionSession.objects.get(call=locked.call, date=v.session.date)
+    locked.number = _next_number(locked.call)
+    locked.submitted_at = now
+    locked.eligible_at_submission = v.eligible
+    locked.maximum_amount = v.amount
+    locked.flat_amount = v.flat_amount
+    locked.population_used = v.applicant.population
+    locked.arrondissement_code = _arrondissement(locked)
+    _apply(locked, user, Action.SUBMIT, actor, summary, **event_fields)
+    # Upwards: routing belongs to the review app, which imports this module.
+    from guichet.review.services import route
+
+    route(locked)
+
+
+def submit_imported(
+    dossier: Dossier, *, submitted_at: dt.datetime, summary: str, actor_label: str
+) -> Dossier:
+    """Submit a dossier deposited on another platform (Démarches Simplifiées), as of the date it
+    was deposited there: the same number, session, verdict, arrondissement and routing as
+    ``submit``, so it is reviewed like the others.
+
+    No team stands behind it (the import creates it), so nobody's rights are checked here: the
+    import command is the préfecture's. The submission's gate (``problems``) is not applied: the
+    other platform's form had its own required champs, and what guichet's rules say (late,
+    ineligible) is kept in the verdict for the reviewers, as for any dossier. No receipt is sent:
+    the applicant got the other platform's. Raises ``SubmissionRefused`` only when no collection
+    session follows the deposit (a submitted dossier must belong to one).
+    """
+    with transaction.atomic():
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
+        if locked.state != State.DRAFT:
+            return locked
+        v = verdict(locked, submitted_at=submitted_at)
+        if v.session is None:
+            message = next(c.message for c in v.checks if c.rule == "SESSIONS")
+            raise SubmissionRefused([Problem("recapitulatif", "submit", message)])
+        _record_submission(
+            locked, None, Actor.APPLICANT, v, submitted_at, summary, actor_label=actor_label
+        )
+    return locked
+
+
+def withdraw_imported(dossier: Dossier, *, summary: str, reason: str, actor_label: str) -> Dossier:
+    """An imported dossier deleted on its platform: withdrawn (never deleted), with the reason.
+    ``TransitionRefused`` once the committee has it (the state table decides)."""
+    with transaction.atomic():
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=dossier.pk)
+        )
+        if locked.state == State.WITHDRAWN:
+            return locked
+        locked.withdrawn_at = clock.now()
+        _apply(
+            locked, None, Action.WITHDRAW, Actor.APPLICANT, summary, reason,
+            actor_label=actor_label,
+        )  # fmt: skip
     return locked
 
 
@@ -439,7 +512,13 @@ def _arrondissement(dossier: Dossier) -> str:
 
 
 def _apply(
-    dossier: Dossier, user: User, action: Action, actor: Actor, summary: str, message: str = ""
+    dossier: Dossier,
+    user: User | None,
+    action: Action,
+    actor: Actor,
+    summary: str,
+    message: str = "",
+    **event_fields: Any,
 ) -> None:
     transition = find(action, dossier.state_enum, actor)
     before = dossier.state
@@ -447,7 +526,7 @@ def _apply(
     dossier.save()
     _event(
         dossier, user, EventKind.TRANSITION, summary, message=message,
-        action=action.value, from_state=before, to_state=transition.target.value,
+        action=action.value, from_state=before, to_state=transition.target.value, **event_fields,
     )  # fmt: skip
 
 
@@ -554,6 +633,27 @@ def invite(dossier: Dossier, user: User, email: str) -> Invitation:
     return invitation
 
 
+def invite_contact(dossier: Dossier, agent: User, email: str) -> Invitation:
+    """An agent invites the contact of a dossier that has no team on guichet (one imported from
+    Démarches Simplifiées) to join it: the first to accept becomes its owner, and can then follow
+    the dossier, answer corrections, prove the engagement and ask for payments. The caller checks
+    the agent's right (``Do.MESSAGE``: who may write to the applicant)."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+        if locked.memberships.exists():
+            raise NotEditable(
+                "Ce dossier a déjà son équipe sur guichet : c’est à elle d’inviter ses collègues."
+            )
+        invitation = Invitation.objects.create(dossier=locked, email=email, invited_by=agent)
+        _event(
+            locked, agent, EventKind.INVITATION,
+            f"Invitation à rejoindre le dossier envoyée au porteur ({email})",
+        )  # fmt: skip
+        notifications.invitation_sent(invitation)
+    return invitation
+
+
 INVITATION_DAYS = 14
 
 
@@ -581,9 +681,11 @@ def accept_invitation(token: Any, user: User) -> Dossier:
             invitation.accepted_at = clock.now()
             invitation.accepted_by = user
             invitation.save(update_fields=["accepted_at", "accepted_by"])
+            # A dossier without a team (imported) gets its owner from the first who joins.
+            role = MemberRole.COLLEAGUE if dossier.memberships.exists() else MemberRole.OWNER
             try:
                 with transaction.atomic():
-                    Membership.objects.create(dossier=dossier, user=user, role=MemberRole.COLLEAGUE)
+                    Membership.objects.create(dossier=dossier, user=user, role=role)
             except IntegrityError:
                 pass  # already a member
             else:

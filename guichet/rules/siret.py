@@ -8,6 +8,7 @@ with a French message meant for the form field.
 
 from __future__ import annotations
 
+from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 from stdnum.fr import siret as _siret
 
@@ -49,6 +50,18 @@ def parse_siret(text: str, siren: str = "") -> str:
             f"commencer par son SIREN, {format_siren(siren)}."
         )
     return number
+
+
+def establishment_siret(siren: str, nic: str = "0001") -> str:
+    """The SIRET of the establishment ``nic`` (its first four digits) of ``siren``, completed with
+    the Luhn digit that makes it valid: what the demo and the tests give as a collectivité's
+    SIRET. Not a lookup in SIRENE: a real collectivité's establishment may have another NIC."""
+    if not (len(siren) == 9 and siren.isascii() and siren.isdigit() and luhn.is_valid(siren)):
+        raise SiretError("Un SIREN compte 9 chiffres, dont le dernier est sa clé de Luhn.")
+    if not (len(nic) == 4 and nic.isascii() and nic.isdigit()):
+        raise SiretError("Les quatre premiers chiffres du NIC sont attendus.")
+    head = siren + nic
+    return head + luhn.calc_check_digit(head)
 
 
 def is_valid_siret(text: str) -> bool:

@@ -16,6 +16,7 @@ from guichet.dossiers import services
 from guichet.dossiers.attachments import add_piece
 from guichet.dossiers.models import Dossier, PieceKind
 from guichet.dossiers.workflow import Actor
+from guichet.rules.siret import establishment_siret
 
 _n = count(1)
 
@@ -84,6 +85,17 @@ def draft(user: User | None = None, call_slug: str = REAL_CALL) -> Dossier:
     )
 
 
+# A valid SIRET (Luhn) for a collectivité whose SIREN the reference data lacks (its first nine
+# digits are then not checked).
+ANY_SIRET = "21630040000019"
+
+
+def siret_for(dossier: Dossier) -> str:
+    """A SIRET of the dossier's collectivité: its SIREN, then NIC 0001 and the Luhn digit."""
+    siren = services.applicant_siren(dossier)
+    return establishment_siret(siren) if siren else ANY_SIRET
+
+
 def complete(
     dossier: Dossier, user: User, *, cost: str = "8000", requested: str | None = None
 ) -> Dossier:
@@ -93,6 +105,7 @@ def complete(
         user,
         Actor.APPLICANT,
         {
+            "siret": siret_for(dossier),
             "contact_name": "Claire Martin",
             "contact_function": "Secrétaire de mairie",
             "contact_email": "claire.martin@mairie.example.fr",

@@ -15,7 +15,7 @@ from guichet.dossiers import services
 from guichet.dossiers.models import Event, EventKind, PieceKind
 from guichet.dossiers.workflow import Actor, State, TransitionRefused
 
-from .factories import IN_WINDOW, agent, complete, draft, reviewer
+from .factories import IN_WINDOW, agent, complete, draft, reviewer, siret_for
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,17 @@ def test_a_request_above_the_maximum_is_refused_at_the_amount(ready, owner):
     problems = services.problems(ready, at=IN_WINDOW)
     assert [p.field for p in problems] == ["requested_amount"]
     assert "5\u00a0000\u00a0€" in problems[0].message
+
+
+def test_the_siret_is_required_at_submission_on_the_porteur_step(ready, owner):
+    services.update(ready, owner, Actor.APPLICANT, {"siret": ""})
+    problems = services.problems(ready, at=IN_WINDOW)
+    assert [(p.step, p.field) for p in problems] == [("porteur", "siret")]
+    assert "SIRET" in problems[0].message
+    with clock.frozen(IN_WINDOW), pytest.raises(services.SubmissionRefused):
+        services.submit(ready, owner)
+    services.update(ready, owner, Actor.APPLICANT, {"siret": siret_for(ready)})
+    assert services.problems(ready, at=IN_WINDOW) == []
 
 
 def test_a_project_under_the_cost_floor_cannot_be_submitted(owner):

@@ -52,6 +52,8 @@ def test_a_mairie_applies_answers_a_correction_and_withdraws(committed_db, signe
     expect(page.get_by_role("cell", name="Mauzun", exact=True)).to_be_visible()
     page.get_by_label("Fonction", exact=True).fill("Secrétaire de mairie")
     page.get_by_label(re.compile("Téléphone")).fill("04 73 68 39 85")
+    # Billom's SIRET, as the secretary copies it from its notice of SIRENE: spaces kept.
+    page.get_by_label(re.compile("SIRET de l’établissement")).fill("216 300 400 00019")
     page.get_by_role("button", name="Enregistrer et continuer").click()
 
     # Projet: half of it, then a reload: nothing is lost.

@@ -117,7 +117,9 @@ def test_the_cli_writes_the_csv_and_the_json(capsys):
 
 
 def test_the_cli_warns_of_a_beneficiary_without_siret(capsys):
-    granted()
+    # Submitted before the SIRET was required at submission.
+    grant, _, _ = granted()
+    Dossier.objects.filter(pk=grant.dossier_id).update(siret="")
     code, out, err = run(capsys, "--call", REAL_CALL)
     assert code == 0 and "Billom" in out
     assert err == "guichet : attention, 1 bénéficiaire(s) sans SIRET : Billom\n"

@@ -1,15 +1,18 @@
 """The SIRET check (guichet.rules.siret, python-stdnum): each French message and its boundaries."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stdnum import luhn
 
-from guichet.rules.siret import SiretError, format_siret, parse_siret
+from guichet.rules.siret import SiretError, establishment_siret, format_siret, parse_siret
 
 BILLOM_SIREN = "216300400"
 
 
 def siret_of(siren: str, nic: str = "0001") -> str:
-    """A SIRET of ``siren`` whose check digit is right: the NIC's last digit completes the Luhn."""
+    """A SIRET of ``siren`` whose check digit is right, computed here independently of
+    ``establishment_siret``: the NIC's last digit completes the Luhn."""
     return siren + nic + luhn.calc_check_digit(siren + nic)
 
 
@@ -70,6 +73,24 @@ def test_la_postes_establishments_follow_their_own_rule():
     assert parse_siret("35600000000048", "356000000") == "35600000000048"
     with pytest.raises(SiretError):
         parse_siret("35600000000049", "356000000")
+
+
+@given(st.from_regex(r"[0-9]{8}", fullmatch=True), st.from_regex(r"[0-9]{4}", fullmatch=True))
+def test_an_establishment_siret_is_valid_and_starts_with_its_siren(head, nic):
+    siren = head + luhn.calc_check_digit(head)
+    siret = establishment_siret(siren, nic)
+    assert siret[:13] == siren + nic
+    assert luhn.is_valid(siret)
+    if siren != "356000000":  # La Poste numbers its establishments by another rule
+        assert parse_siret(siret, siren) == siret
+
+
+@pytest.mark.parametrize(("siren", "nic"), [("21630063", "0001"), ("2163006311", "0001"), ("216300401", "0001"),
+                                            ("216300400", "001"), ("216300400", "0a01"),
+                                            ("２16300400", "0001")])  # fmt: skip
+def test_an_establishment_siret_needs_nine_and_four_digits(siren, nic):
+    with pytest.raises(SiretError):
+        establishment_siret(siren, nic)
 
 
 def test_format_siret_groups_the_digits():

@@ -38,6 +38,14 @@ class CorrectionForm(forms.Form):
     )
 
 
+class ContactInvitationForm(forms.Form):
+    email = email_field(
+        "Adresse électronique du porteur",
+        "Indiquez l’adresse électronique à laquelle envoyer l’invitation.",
+        "secretariat@mairie-billom.fr",
+    )
+
+
 @dataclass(frozen=True)
 class ScoreRow:
     """One criterion of the scoring form: its mark, its comment, the meaning of each level, and

@@ -26,6 +26,7 @@ urlpatterns = [
     path("dossiers/<uuid:uuid>/proposition/", views.propose, name="propose"),
     path("dossiers/<uuid:uuid>/population/", views.correct_population, name="population"),
     path("dossiers/<uuid:uuid>/notes/", views.note_post, name="note"),
+    path("dossiers/<uuid:uuid>/inviter-le-porteur/", views.invite_contact, name="invite-contact"),
     path("dossiers/<uuid:uuid>/affectation/", views.assign, name="assign"),
     path("dossiers/<uuid:uuid>/me-l-attribuer/", views.take, name="take"),
     path(

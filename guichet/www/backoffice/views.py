@@ -48,6 +48,7 @@ from guichet.www.dossier_pages import send_message, serve_message_attachment, se
 
 from .forms import (
     AssignForm,
+    ContactInvitationForm,
     CorrectionForm,
     NoteForm,
     PopulationForm,
@@ -196,6 +197,11 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
         "can_request_correction": may[Do.REQUEST_CORRECTION]
         and Action.REQUEST_CORRECTION in actions,
         "can_message": may[Do.MESSAGE],
+        # A dossier without a team on guichet (imported from Démarches Simplifiées): its contact
+        # may be invited to join it, while it can still be followed.
+        "can_invite_contact": may[Do.MESSAGE]
+        and state not in FINAL
+        and not dossier.memberships.exists(),
         "can_note": may[Do.NOTE],
         "can_score": may[Do.SCORE] and state in SCORABLE,
         "can_propose": may[Do.PROPOSE] and state == State.IN_REVIEW,
@@ -208,6 +214,12 @@ def _page(request: HttpRequest, dossier: Dossier, **extra: Any) -> dict[str, Any
     context["message_form"] = extra.pop("message_form", None) or MessageWithFilesForm()
     context["correction_form"] = extra.pop("correction_form", None) or CorrectionForm()
     context["note_form"] = extra.pop("note_form", None) or NoteForm()
+    context["invitation_form"] = extra.pop("invitation_form", None) or ContactInvitationForm(
+        initial={"email": dossier.contact_email}
+    )
+    context["pending_invitations"] = list(
+        dossier.invitations.filter(accepted_at__isnull=True).order_by("-created_at")[:3]
+    )
     context["score_form"] = extra.pop("score_form", None) or _score_form(dossier, user)
     context["proposal_form"] = extra.pop("proposal_form", None) or ProposalForm(
         unscored=dossier.score_average is None
@@ -250,6 +262,7 @@ _SHOWN_BY = {
     "assign_form": "can_assign",
     "correction_form": "can_request_correction",
     "message_form": "can_message",
+    "invitation_form": "can_invite_contact",
 }
 
 
@@ -339,6 +352,23 @@ def message_post(request: HttpRequest, dossier: Dossier) -> HttpResponse:
         messages.success(request, "Votre message est envoyé au porteur.")
         return _back(dossier, "#messages")
     return _invalid(request, dossier, "message_form", form)
+
+
+@dossier_action(Do.MESSAGE)
+def invite_contact(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    form = ContactInvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_contact(dossier, request.user, form.cleaned_data["email"])  # type: ignore[arg-type]
+        except services.NotEditable as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"L’invitation est envoyée à {form.cleaned_data['email']} : valable 14 jours.",
+            )
+            return _back(dossier, "#equipe")
+    return _invalid(request, dossier, "invitation_form", form)
 
 
 @dossier_action(Do.SCORE)

@@ -1,0 +1,57 @@
+"""The fake DS server with the démarche the import tests read: six dossiers on three pages."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests.documents.samples import pdf_bytes
+
+from .fake_ds import TOKEN, FakeDossier, FakeDS, commune, date, pieces, text
+
+DEMARCHE = 4242
+
+
+def form(fake: FakeDS, number: int, *, code: str = "63040", name: str = "Billom",
+         cost: str = "12000", category: str = "Formation des agents au numérique",
+         without: str = "") -> list[dict]:  # fmt: skip
+    pdf = pdf_bytes()
+    url = fake.file_url(f"devis-{number}.pdf", pdf)
+    champs = [
+        commune("Commune", code, name),
+        text("Intitulé du projet", f"Projet numérique n° {number}"),
+        text("Résumé du projet", "Former les agents au logiciel de gestion des actes."),
+        text("Catégorie du projet", category),
+        text("Coût total du projet (HT)", cost),
+        text("Montant de la subvention demandée", "5000"),
+        date("Date d'engagement du projet", "2021-09-01"),
+        text("Courriel du contact", f"contact{number}@mairie.example.fr"),
+        pieces(
+            "Devis signé ou contrat", (f"devis-{number}.pdf", url, hashlib.md5(pdf).hexdigest())
+        ),
+    ]
+    return [c for c in champs if c["label"] != without]
+
+
+@pytest.fixture
+def fake_ds(monkeypatch):
+    fake = FakeDS(DEMARCHE).start()
+    monkeypatch.setenv("DS_API_URL", fake.url)
+    monkeypatch.setenv("DS_API_TOKEN", TOKEN)
+    fake.form = form(fake, 100)
+    fake.add(FakeDossier(101, form(fake, 101)))
+    fake.add(FakeDossier(102, form(fake, 102, code="63003", name="Ambert"), state="en_instruction"))
+    fake.add(FakeDossier(103, form(fake, 103, cost="douze mille")))
+    fake.add(FakeDossier(104, form(fake, 104, code="99999", name="Nulle-Part")))
+    fake.add(
+        FakeDossier(
+            105, form(fake, 105), state="accepte", motivation="Projet complet.",
+            messages=[{"id": "M1", "body": "Pouvez-vous joindre le devis signé ?",
+                       "createdAt": "2021-06-02T08:00:00+00:00", "email": "instructeur@ds.example.fr",
+                       "attachments": []}],
+        )
+    )  # fmt: skip
+    fake.add(FakeDossier(106, form(fake, 106, without="Coût total du projet (HT)")))
+    yield fake
+    fake.stop()
