@@ -152,3 +152,21 @@ def test_a_token_whose_agent_lost_the_role_or_the_account_opens_nothing(client, 
     world.users["manager"].is_active = False
     world.users["manager"].save()
     assert client.get(url, **bearer(inactive)).status_code == 401
+
+
+def test_requests_beyond_the_rate_are_a_429(client, world, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "2/min", "anonymous": "1/min"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    secret = world.token("manager")
+    url = reverse("api:dossiers", args=[world.call.slug])
+    assert [client.get(url, **bearer(secret)).status_code for _ in range(3)] == [200, 200, 429]
+    other = world.token("reviewer_632")  # each token its own count
+    assert client.get(url, **bearer(other)).status_code == 200
+    calls = reverse("api:calls")
+    assert [client.get(calls).status_code for _ in range(2)] == [200, 429]
+    assert client.get(calls).json()["detail"]
