@@ -52,6 +52,9 @@ class Endpoint:
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "allOf" in schema and len(schema["allOf"]) == 1:  # a nested serializer, read only
+        return {**_resolve(document, schema["allOf"][0]),
+                **{k: v for k, v in schema.items() if k != "allOf"}}  # fmt: skip
     ref = schema.get("$ref")
     if ref is None:
         return schema

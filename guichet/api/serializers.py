@@ -65,22 +65,26 @@ class CallSerializer(serializers.Serializer):
 class OpenDataRow(serializers.Serializer):
     """One row of the SCDL Subventions file (the schema's names and types)."""
 
-    nomAttribuant = Text("", allow_null=True)
-    idAttribuant = Text("", allow_null=True)
-    dateConvention = Text("", allow_null=True)
-    referenceDecision = Text("", allow_null=True)
-    nomBeneficiaire = Text("", allow_null=True)
-    idBeneficiaire = Text("", allow_null=True)
-    rnaBeneficiaire = Text("", allow_null=True)
-    objet = Text("", allow_null=True)
-    montant = serializers.FloatField(read_only=True)
-    nature = Text("", allow_null=True)
-    conditionsVersement = Text("", allow_null=True)
-    datesPeriodeVersement = Text("", allow_null=True)
-    idRAE = Text("", allow_null=True)
-    notificationUE = serializers.BooleanField(read_only=True)
-    pourcentageSubvention = serializers.FloatField(read_only=True)
-    dispositifAide = Text("", allow_null=True)
+    nomAttribuant = Text("Nom de l’attribuant (la préfecture).", allow_null=True)
+    idAttribuant = Text("SIRET de l’attribuant.", allow_null=True)
+    dateConvention = Text("Date de la décision (AAAA-MM-JJ).", allow_null=True)
+    referenceDecision = Text("Numéro de l’arrêté d’attribution.", allow_null=True)
+    nomBeneficiaire = Text("Nom de la collectivité bénéficiaire.", allow_null=True)
+    idBeneficiaire = Text("SIRET du bénéficiaire.", allow_null=True)
+    rnaBeneficiaire = Text("Numéro RNA (vide pour une collectivité).", allow_null=True)
+    objet = Text("Objet de la subvention (l’intitulé du projet).", allow_null=True)
+    montant = serializers.FloatField(read_only=True, help_text="Montant attribué, en euros.")
+    nature = Text("Nature de l’aide.", allow_null=True)
+    conditionsVersement = Text("unique ou échelonné.", allow_null=True)
+    datesPeriodeVersement = Text("Date ou période des versements (ISO 8601).", allow_null=True)
+    idRAE = Text("Identifiant au registre des aides d’État (vide).", allow_null=True)
+    notificationUE = serializers.BooleanField(
+        read_only=True, help_text="Aide notifiée à l’Union européenne."
+    )
+    pourcentageSubvention = serializers.FloatField(
+        read_only=True, help_text="Part de la subvention dans le coût du projet (0,01 à 1)."
+    )
+    dispositifAide = Text("Le dispositif d’aide.", allow_null=True)
 
 
 class OpenDataSerializer(serializers.Serializer):
@@ -104,7 +108,9 @@ class LedgerEntrySerializer(serializers.Serializer):
     remaining_after = Amount("Reste à engager sur l’enveloppe après cette ligne.")
     note = Text("Précision.")
     at = serializers.DateTimeField(read_only=True, help_text="Moment de l’écriture.")
-    dossier = serializers.UUIDField(read_only=True, source="grant.dossier.uuid")
+    dossier = serializers.UUIDField(
+        read_only=True, source="grant.dossier.uuid", help_text="Identifiant du dossier."
+    )
     dossier_number = Text("Numéro du dossier.", source="grant.dossier.number")
 
 
@@ -125,11 +131,15 @@ def granted_amount(dossier: Any) -> Any:
 
 
 class DossierSerializer(serializers.Serializer):
-    uuid = serializers.UUIDField(read_only=True)
+    uuid = serializers.UUIDField(
+        read_only=True, help_text="Identifiant du dossier (celui de ses pages et de /dossiers/)."
+    )
     number = Text("Numéro du dossier.")
     state = Text("État (submitted, in_review, correction_requested, proposed, accepted…).")
     state_label = Text("État, en français.")
-    applicant = ApplicantSerializer(source="*", read_only=True)
+    applicant = ApplicantSerializer(
+        source="*", read_only=True, help_text="La collectivité porteuse."
+    )
     arrondissement = Text("Code de l’arrondissement d’instruction (vide : la préfecture).",
                           source="arrondissement_code")  # fmt: skip
     category = Text("Catégorie du projet dans l’appel.")
@@ -178,7 +188,9 @@ class PaymentSerializer(serializers.Serializer):
 
 
 class GrantSerializer(serializers.Serializer):
-    dossier = serializers.UUIDField(read_only=True, source="dossier.uuid")
+    dossier = serializers.UUIDField(
+        read_only=True, source="dossier.uuid", help_text="Identifiant du dossier."
+    )
     dossier_number = Text("Numéro du dossier.", source="dossier.number")
     year = serializers.IntegerField(
         read_only=True, source="envelope.year", help_text="Année de l’enveloppe."
@@ -215,7 +227,9 @@ class GrantSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    dossier = serializers.UUIDField(read_only=True, source="item.dossier.uuid")
+    dossier = serializers.UUIDField(
+        read_only=True, source="item.dossier.uuid", help_text="Identifiant du dossier."
+    )
     dossier_number = Text("Numéro du dossier.", source="item.dossier.number")
     position = serializers.IntegerField(
         read_only=True, source="item.position", help_text="Rang à l’ordre du jour."

@@ -247,6 +247,55 @@ def test_the_openapi_document_and_its_page(client, world):
     for path in body["paths"]:
         assert path in text
     assert "curl -H &quot;Authorization: Bearer $JETON&quot;" in text
+    for nested in (
+        "applicant.kind",
+        "payments[].paid_on",
+        "decisions[].outcome",
+        "results[].montant",
+    ):
+        assert f"<code>{nested}</code>" in text, nested
     assert reverse("api:openapi") in text
     with clock.frozen(clock.now()):
         assert reverse("api:documentation") in client.get("/").content.decode()  # the footer
+
+
+def test_a_paid_grant_with_its_payment_and_ledger_line(client, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from guichet.api import tokens
+    from guichet.grants import postaward
+    from tests.grants.factories import FOLLOW_AT, certificate, engaged, expense, granted, invoice
+
+    grant, owner, people = granted()
+    grant = engaged(grant, owner, people)
+    with clock.frozen(FOLLOW_AT + dt.timedelta(days=60)):
+        request = postaward.request_payment(
+            grant, owner, "balance", Decimal("5000"), [expense("4200"), expense("1300")],
+            [invoice(), certificate()],
+        )  # fmt: skip
+        postaward.check_request(request, people.certifier)
+        postaward.certify(request, people.manager, Decimal("5000"))
+        postaward.record_legal_commitment(grant, people.manager, "2103456789", 2021, Decimal(5000))
+        with django_capture_on_commit_callbacks(execute=True):
+            postaward.record_payment(
+                request, people.manager, "100045", dt.date(2021, 11, 14), Decimal("5000")
+            )
+    secret = tokens.create(people.reviewer, call=people.call, name="Suivi")[1]
+    slug = people.call.slug
+    [g] = client.get(api("grants", slug), **bearer(secret)).json()["results"]
+    assert (g["status"], g["paid"], g["certified"], g["left_to_pay"]) == ("closed", 5000.0,
+                                                                         5000.0, 0.0)  # fmt: skip
+    assert g["payments"] == [
+        {"number": "100045", "paid_on": "2021-11-14", "amount": 5000.0, "kind": "balance"}
+    ]
+    kinds = [
+        line["kind"]
+        for line in client.get(api("ledger", slug, "2021"), **bearer(secret)).json()["results"]
+    ]
+    assert kinds == ["commitment", "payment"]
+    paid = client.get(api("ledger", slug, "2021") + "?kind=payment", **bearer(secret)).json()
+    assert [line["amount"] for line in paid["results"]] == [5000.0]
+    dossier = client.get(api("dossier", grant.dossier.uuid), **bearer(secret)).json()
+    assert dossier["state"] == "paid" and dossier["granted_amount"] == 5000.0
+    [row] = client.get(api("open-data", slug)).json()["results"]
+    assert row["datesPeriodeVersement"] == "2021-11-14"
