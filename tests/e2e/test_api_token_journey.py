@@ -65,6 +65,10 @@ def test_an_agent_reads_the_api_with_a_token_then_revokes_it(committed_db, signe
     assert_accessible(page, "« Mon compte », la liste des jetons")
     shot(page, "api-token-listed")
 
+    row.get_by_role("button", name="Révoquer").click()  # the box not ticked: refused
+    row = page.locator("#api-token-list tbody tr").first
+    expect(row).to_contain_text("Cochez la case pour confirmer la révocation.")
+    assert_accessible(page, "« Mon compte », la révocation non confirmée")
     row.locator("label", has_text="Je confirme la révocation").click()
     row.get_by_role("button", name="Révoquer").click()
     expect(page.get_by_role("status").first).to_contain_text("Le jeton est révoqué")

@@ -79,6 +79,7 @@ PUBLIC_PAGES = [
     ("accounts:signup", []),
     ("accounts:password_reset", []),
     ("accounts:resend-confirmation", []),
+    ("api:documentation", []),
 ]
 
 

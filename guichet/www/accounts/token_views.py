@@ -54,13 +54,15 @@ def section(
     """What « Mon compte » shows of the agent's tokens."""
     user = request.user
     form = form or TokenForm(user)
+    listed = list(tokens.tokens_of(user))  # type: ignore[arg-type]
+    for token in listed:
+        token.revoke_error = (revoke_errors or {}).get(str(token.uuid), "")  # type: ignore[attr-defined]
     return {
-        "api_tokens": list(tokens.tokens_of(user)),  # type: ignore[arg-type]
+        "api_tokens": listed,
         "token_form": form,
         "token_calls": bool(form.calls),
         "new_token": created,
         "new_secret": secret,
-        "revoke_errors": revoke_errors or {},
     }
 
 
