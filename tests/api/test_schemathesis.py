@@ -15,7 +15,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -59,7 +61,15 @@ def schema(settings, client, world):
     loaded = schemathesis.openapi.from_dict(document)
     loaded.app = get_wsgi_application()
     loaded.location = "/api/v1/openapi.json"
-    return loaded
+    # The WSGI handler closes the database connection after each request, which would end the
+    # test's transaction on PostgreSQL: Django's test client does the same as this.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield loaded
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def run(schema, headers: dict[str, str]) -> int:
