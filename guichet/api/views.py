@@ -192,8 +192,9 @@ class LedgerList(ApiView, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         call = self.the_call()
         year = self.kwargs["year"]
-        envelope = call.envelopes.filter(year=int(year)).first() if year.isdigit() else None
-        if envelope is None or len(year) > 4:
+        known = year.isascii() and year.isdigit() and len(year) == 4
+        envelope = call.envelopes.filter(year=int(year)).first() if known else None
+        if envelope is None:
             raise NotFound(f"L’appel n’a pas d’enveloppe pour l’année « {year} ».")
         params = self.params()
         entries = LedgerEntry.objects.filter(
