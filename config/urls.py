@@ -12,6 +12,7 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("api/v1/", include("guichet.api.urls")),
     path("compte/", include("guichet.www.accounts.urls")),
     path("mes-dossiers/", include("guichet.www.applicant.urls")),
     path("instruction/", include("guichet.www.backoffice.urls")),

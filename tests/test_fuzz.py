@@ -194,6 +194,18 @@ def granted_grant(w: World):
     return Grant.objects.get(decision__item__meeting=decided(w))
 
 
+def reviewer_token(w: World):
+    """An API token of the reviewer for the real call (made once per world)."""
+    token = getattr(w, "token", None)
+    if token is None:
+        from guichet.api import tokens
+        from guichet.calls.models import Call
+
+        token = tokens.create(w.reviewer, call=Call.objects.get(slug=REAL_CALL), name="Fuzz")[0]
+        w.token = token  # type: ignore[attr-defined]
+    return token
+
+
 def lapse_url(w: World) -> str:
     return reverse("backoffice:grant-lapse", args=[REAL_CALL, granted_grant(w).pk])
 
@@ -330,6 +342,11 @@ TARGETS = [
     Target("accounts:totp-disable", "manager", u("accounts:totp-disable"), None,
            extra=("password", "code")),
     Target("accounts:logout", "applicant", u("accounts:logout"), None),
+    Target("accounts:api-token-create", "reviewer", u("accounts:api-token-create"),
+           u("accounts:account")),
+    Target("accounts:api-token-revoke", "reviewer", lambda w: reverse(
+        "accounts:api-token-revoke", args=[reviewer_token(w).uuid]),
+           lambda w: (reviewer_token(w), reverse("accounts:account"))[1]),
     # Applicant
     Target("applicant:create", "applicant", u("applicant:create", lambda w: w.draft.call.slug),
            None, extra=("kind", "code")),
@@ -476,6 +493,7 @@ TARGETS = [
            extra=("first_name", "last_name", "new_password1", "new_password2")),
 ]  # fmt: skip
 
+API = "the read API: fuzzed by schemathesis against its OpenAPI document (tests/api)"
 # Named URLs that take no input worth fuzzing beyond their path, with the reason.
 FORMLESS = {
     "public:home": "lists the calls",
@@ -508,6 +526,17 @@ FORMLESS = {
     "accounts:proconnect-login": "a redirection to ProConnect (off in the tests)",
     "accounts:proconnect-callback": "tested against a fake provider in tests/accounts",
     "accounts:proconnect-logged-out": "static text",
+    "api:openapi": API,
+    "api:documentation": API,
+    "api:calls": API,
+    "api:call": API,
+    "api:open-data": API,
+    "api:envelopes": API,
+    "api:ledger": API,
+    "api:dossiers": API,
+    "api:grants": API,
+    "api:meetings": API,
+    "api:dossier": API,
 }
 BY_NAME = {t.name for t in TARGETS}
 

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "guichet.ds",
     "guichet.demo",
     "guichet.www.applicant",
+    "rest_framework",
+    "drf_spectacular",
+    "guichet.api",
 ]
 
 MIDDLEWARE = [
@@ -260,4 +263,36 @@ CONTENT_SECURITY_POLICY = {
         "form-action": _CSP_FORM_ACTION,
         "base-uri": ["'self'"],
     }
+}
+
+# The read API (guichet/api): tokens only (no session, so no CSRF to think of), JSON only,
+# GET only; requests per minute per token, and per address without one.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["guichet.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["guichet.api.authentication.TokenRequired"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "guichet.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("GUICHET_API_TOKEN_RATE", "120/min"),
+        "anonymous": os.environ.get("GUICHET_API_ANONYMOUS_RATE", "60/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API de lecture de guichet",
+    "DESCRIPTION": (
+        "Appels à projets, enveloppes et leur registre, dossiers (état, verdict, montants), "
+        "subventions et paiements, séances du comité et décisions. Lecture seule. Montants : "
+        "nombres JSON en euros (deux décimales au plus) ; dates ISO 8601, heures avec leur "
+        "décalage (heure de Paris). Pagination par curseur (liens next et previous)."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": False,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }

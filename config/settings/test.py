@@ -97,3 +97,10 @@ TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedVariable()  # noqa: F405
 # Django's check wants string_if_invalid to be a string; the object above stands in for one on
 # purpose (tests/conftest.py), so `manage.py` commands run with these settings are not refused.
 SILENCED_SYSTEM_CHECKS = ["templates.E002"]
+
+# The suite's API requests share one address and one cache: no rate limit but where a test
+# sets one (tests/api/test_tokens.py).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"token": None, "anonymous": None},
+}

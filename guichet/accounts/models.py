@@ -159,6 +159,8 @@ class AccountEvent(models.Model):
         TWO_FACTOR_DISABLED = "two_factor_disabled", "Double authentification désactivée"
         RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "Codes de secours renouvelés"
         RECOVERY_CODE_USED = "recovery_code_used", "Code de secours utilisé"
+        API_TOKEN_CREATED = "api_token_created", "Jeton d’API créé"
+        API_TOKEN_REVOKED = "api_token_revoked", "Jeton d’API révoqué"
 
     subject = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="account_events", verbose_name="compte"

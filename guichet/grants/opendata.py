@@ -171,7 +171,7 @@ def as_csv(table: list[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def _typed(row: dict[str, str]) -> dict[str, Any]:
+def typed(row: dict[str, str]) -> dict[str, Any]:
     """The row with the schema's types: numbers for montant and pourcentageSubvention, a boolean
     for notificationUE, null for an empty optional field."""
     typed: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items()}
@@ -182,4 +182,4 @@ def _typed(row: dict[str, str]) -> dict[str, Any]:
 
 
 def as_json(table: list[dict[str, str]]) -> str:
-    return json.dumps([_typed(r) for r in table], ensure_ascii=False, indent=1)
+    return json.dumps([typed(r) for r in table], ensure_ascii=False, indent=1)

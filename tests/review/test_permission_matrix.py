@@ -383,3 +383,37 @@ def test_grant_pages_answer_404_or_act(client, followed_grants, role):
             assert response.status_code == 302 and paid, label
         else:
             assert response.status_code == 404 and not paid, label
+
+
+# --------------------------------------------------------------------------------------------
+# Through the read API: a token sees what its agent may VIEW, on its call only
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "applicant"])
+def test_api_tokens_follow_the_table(client, world, role):
+    from guichet.api import tokens
+
+    users, dossiers = world
+    call = dossiers["O"].call
+    user = users[role]
+    token_call = call if role != "other_call" else user.call_roles()[0].call
+    secret = tokens.create(user, call=token_call, name="Matrice")[1]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    allowed = EXPECTED[Do.VIEW][ROLES.index(role)]
+    for side, dossier in dossiers.items():
+        response = client.get(reverse("api:dossier", args=[dossier.uuid]), **auth)
+        assert response.status_code == (200 if side in allowed else 404), (role, side)
+    listed = client.get(reverse("api:dossiers", args=[call.slug]), **auth)
+    if role == "other_call":
+        assert listed.status_code == 404
+    else:
+        numbers = {d["number"] for d in listed.json()["results"]}
+        assert numbers == {dossiers[side].number for side in allowed}, role
+
+
+def test_an_applicant_cannot_make_a_token(world):
+    from guichet.api import tokens
+
+    users, dossiers = world
+    with pytest.raises(tokens.TokenRefused):
+        tokens.create(users["applicant"], call=dossiers["O"].call, name="x")

@@ -80,6 +80,7 @@ PUBLIC_PAGES = [
     ("accounts:signup", []),
     ("accounts:password_reset", []),
     ("accounts:resend-confirmation", []),
+    ("api:documentation", []),
 ]
 
 

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import totp_views, views
+from . import token_views, totp_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("", views.account, name="account"),
+    path("jetons/", token_views.token_create, name="api-token-create"),
+    path("jetons/<uuid:uuid>/revoquer/", token_views.token_revoke, name="api-token-revoke"),
     path("profil/", views.complete_profile, name="complete-profile"),
     path("inscription/", views.signup, name="signup"),
     path("inscription/envoyee/", views.signup_done, name="signup-done"),

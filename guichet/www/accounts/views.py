@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from guichet.accounts.forms import (
 from guichet.accounts.models import User
 from guichet.accounts.passwords import RULE_TEXT
 
-from . import totp_views
+from . import token_views, totp_views
 from .redirects import landing_url, safe_next
 
 logger = logging.getLogger(__name__)
@@ -256,14 +257,16 @@ def complete_profile(request: HttpRequest) -> HttpResponse:
     return _profile(request, completing=True)
 
 
-def _profile(request: HttpRequest, completing: bool) -> HttpResponse:
+def _profile(
+    request: HttpRequest, completing: bool, tokens: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The page; ``tokens``: what a post to the API tokens' forms shows (the profile's form is
+    then left unbound)."""
     user: User = request.user  # type: ignore[assignment]
     agent = services.is_agent(user)
-    if agent:
-        form = AgentProfileForm(request.POST or None, instance=user)
-    else:
-        form = ProfileForm(request.POST or None, instance=user)
-    if request.method == "POST" and form.is_valid():
+    data = (request.POST or None) if tokens is None else None
+    form = AgentProfileForm(data, instance=user) if agent else ProfileForm(data, instance=user)
+    if request.method == "POST" and tokens is None and form.is_valid():
         services.save_profile(form, actor=user)
         if completing:
             messages.success(request, "Votre profil est complet. Bienvenue !")
@@ -283,6 +286,7 @@ def _profile(request: HttpRequest, completing: bool) -> HttpResponse:
             vintage=getattr(form, "vintage", ""),
             next=safe_next(request, request.POST.get("next") or request.GET.get("next")),
             events=history.recent(user),
+            **(token_views.section(request, **(tokens or {})) if agent and not completing else {}),
         ),
     )
 
