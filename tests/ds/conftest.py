@@ -50,7 +50,10 @@ def fake_ds(monkeypatch):
     fake.add(FakeDossier(101, form(fake, 101), updated=at(9)))
     fake.add(
         FakeDossier(
-            102, form(fake, 102, code="63003", name="Ambert"), state="en_instruction", updated=at(10)
+            102,
+            form(fake, 102, code="63003", name="Ambert"),
+            state="en_instruction",
+            updated=at(10),
         )
     )
     fake.add(FakeDossier(103, form(fake, 103, cost="douze mille"), deposited=at(7), updated=at(8)))

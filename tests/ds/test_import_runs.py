@@ -131,9 +131,13 @@ def test_a_refused_change_records_state_and_messages_and_is_reported_once(fake_d
     assert "« En instruction » dans guichet : changements non repris" in errors_by_number(data)[101]
     dossier.refresh_from_db()
     assert dossier.title == "Projet numérique n° 101"
-    line = dossier.events.get(summary__startswith="Modification sur Démarches Simplifiées non reprise")
+    line = dossier.events.get(
+        summary__startswith="Modification sur Démarches Simplifiées non reprise"
+    )
     assert line.changes == {"Intitulé du projet": ["Projet numérique n° 101", "Autre intitulé"]}
-    assert dossier.events.filter(summary="Sur Démarches Simplifiées : dossier en instruction").exists()
+    assert dossier.events.filter(
+        summary="Sur Démarches Simplifiées : dossier en instruction"
+    ).exists()
     assert dossier.events.get(kind=EventKind.MESSAGE).message == "Bien reçu."
     # Reported once; it does not hold the mark back (105's change, the latest read, moves it).
     _, again, _, _ = run_import("--json")
@@ -330,7 +334,9 @@ def test_a_demarche_already_imported_into_another_call_is_refused(fake_ds):
     ImportState.objects.create(demarche_number=DEMARCHE, call=other)
     code, _, _, err = run_import("--json")
     assert code == 2
-    assert f"La démarche {DEMARCHE} est déjà importée dans l’appel à projets « {other.slug} »" in err
+    assert (
+        f"La démarche {DEMARCHE} est déjà importée dans l’appel à projets « {other.slug} »" in err
+    )
     assert not ImportedDossier.objects.exists()
 
 
