@@ -202,7 +202,7 @@ class _Importer:
         if not isinstance(revision, dict):
             raise DSError(f"La démarche {self.demarche} n’a pas de révision publiée.")
         found = [d for d in revision.get("champDescriptors") or [] if isinstance(d, dict)]
-        labels = {(d.get("label") or "").strip() for d in found}
+        labels = {str(d.get("label") or "").strip() for d in found}
         ids = {d.get("id") for d in found}
         for ref in self.mapping.entries.values():
             if ref.demandeur or ref.optional:

@@ -138,12 +138,16 @@ def map_dossier(node: dict[str, Any], mapping: Mapping, call: Call) -> Mapped:
     if not fields.get("siret"):
         # guichet requires the SIRET at submission (the open data's idBeneficiaire): failing a
         # champ, the demandeur's personne morale, if it is the collectivité's establishment.
+        # Never an empty value: an import does not clear a SIRET given in guichet since.
+        fields.pop("siret", None)
         fallback = _demandeur_siret(node)
         try:
-            fields["siret"] = _check_siret(fallback, kind, code, call) if fallback else ""
+            found = _check_siret(fallback, kind, code, call) if fallback else ""
         except DossierRefused:
-            fields["siret"] = ""
-        if not fields["siret"]:
+            found = ""
+        if found:
+            fields["siret"] = found
+        else:
             siret_note = (
                 f"le SIRET du demandeur ({fallback}) n’est pas celui de la collectivité"
                 if fallback

@@ -15,7 +15,7 @@ from guichet.ds import client as client_module
 from guichet.ds import importer
 from guichet.ds.client import Client, DSError
 from guichet.ds.models import DemarcheLock, ImportedDossier, ImportState
-from tests.dossiers.factories import REAL_CALL, reviewer
+from tests.dossiers.factories import REAL_CALL, reviewer, siret_for
 
 from .conftest import DEMARCHE, at
 from .fake_ds import _key, iso
@@ -175,6 +175,19 @@ def test_the_siret_falls_back_on_the_demandeur_s_when_it_is_the_collectivite_s(f
         ", importé (le SIRET du demandeur (21630040000019) n’est pas celui de la collectivité : "
         "à demander au porteur)"
     )
+
+
+def test_a_siret_given_in_guichet_survives_an_update_without_one_on_ds(fake_ds):
+    run_import("--json")
+    ambert = imported(102)
+    Dossier.objects.filter(pk=ambert.pk).update(siret=siret_for(ambert))
+    ds = fake_ds.dossiers[102]
+    set_champ(ds, "Intitulé du projet", "Portail numérique")
+    ds.updated = at(0, day=4)
+    _, data, _, _ = run_import("--json")
+    assert data["updated"] == 1
+    ambert.refresh_from_db()
+    assert (ambert.title, ambert.siret) == ("Portail numérique", siret_for(ambert))
 
 
 @pytest.mark.parametrize(
