@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -573,6 +574,37 @@ def request_correction(dossier: Dossier, user: User, message: str) -> Dossier:
 
 
 def resubmit(dossier: Dossier, user: User) -> Dossier:
+    def check(locked: Dossier) -> Actor:
+        found = [p for p in problems(locked, at=locked.submitted_at) if p.field != "submit"]
+        if found:
+            raise SubmissionRefused(found)
+        actor = actor_for(user, locked)
+        if actor is None:
+            raise DossierNotFound
+        return actor
+
+    return _resubmit(dossier, user, check, "Dossier corrigé renvoyé")
+
+
+def resubmit_imported(dossier: Dossier, *, summary: str, actor_label: str) -> Dossier:
+    """An imported dossier corrected on its platform (Démarches Simplifiées) goes back to its
+    reviewers, as ``resubmit`` does. As for ``submit_imported``, no gate (``problems``) and no
+    rights are checked: the import is the préfecture's, and the other platform's form had its
+    own required champs. The reviewers are told; the team, if one joined, too."""
+    return _resubmit(
+        dossier, None, lambda locked: Actor.APPLICANT, summary, actor_label=actor_label
+    )
+
+
+def _resubmit(
+    dossier: Dossier,
+    user: User | None,
+    check: Callable[[Dossier], Actor],
+    summary: str,
+    **event_fields: Any,
+) -> Dossier:
+    """What every resubmission does: locked, idempotent (a second click finds it in review),
+    checked (``check`` gives the actor or raises), the transition, the e-mails."""
     with transaction.atomic():
         locked = (
             Dossier.objects.select_for_update(of=("self",))
@@ -581,13 +613,8 @@ def resubmit(dossier: Dossier, user: User) -> Dossier:
         )
         if locked.state == State.IN_REVIEW:
             return locked  # a second click
-        found = [p for p in problems(locked, at=locked.submitted_at) if p.field != "submit"]
-        if found:
-            raise SubmissionRefused(found)
-        actor = actor_for(user, locked)
-        if actor is None:
-            raise DossierNotFound
-        _apply(locked, user, Action.RESUBMIT, actor, "Dossier corrigé renvoyé")
+        actor = check(locked)
+        _apply(locked, user, Action.RESUBMIT, actor, summary, **event_fields)
         notifications.dossier_resubmitted(locked)
     return locked
 

@@ -29,7 +29,14 @@ class DemarcheLockAdmin(ReadOnly):
 
 @admin.register(ImportedDossier)
 class ImportedDossierAdmin(ReadOnly):
-    list_display = ["ds_number", "dossier", "ds_state", "ds_updated_at", "deactivated_at"]
+    list_display = [
+        "ds_number",
+        "dossier",
+        "ds_state",
+        "ds_updated_at",
+        "ds_deleted_at",
+        "deactivated_at",
+    ]
     list_filter = ["ds_state", "demarche_number"]
     list_select_related = ["dossier"]
     search_fields = ["=ds_number", "dossier__number"]

@@ -26,7 +26,7 @@ from guichet.calls.models import Call
 from guichet.dossiers import services as dossier_services
 from guichet.dossiers.attachments import AttachmentRefused
 from guichet.dossiers.models import Attachment, CostLine, Dossier, Event, EventKind, PieceKind
-from guichet.dossiers.workflow import EDITABLE_BY_APPLICANT, TransitionRefused
+from guichet.dossiers.workflow import EDITABLE_BY_APPLICANT, FINAL, State, TransitionRefused
 from guichet.rules.money import format_euros
 from guichet.rules.timing import french_date
 from guichet.territories.services import to_applicant
@@ -40,6 +40,12 @@ from .values import DOSSIER_FIELDS, DossierRefused, FileRef, Mapped, map_dossier
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+# The next run's mark is this much before the earliest of (the first failure, the latest change
+# read, the run's start): DS's clock and ours may differ, and a dossier changed while the run
+# read other pages must be read again.
+MARK_MARGIN = dt.timedelta(minutes=5)
+# When a failed node's modification date is unknown, the mark goes back to the run's own.
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SOURCE = "Démarches Simplifiées"
 IMPORT_ACCOUNT_EMAIL = "import-demarches-simplifiees@guichet.invalid"
 COST_LINE_NATURE = "Coût total du projet (déclaré sur Démarches Simplifiées)"
@@ -83,6 +89,26 @@ class Report:
         }
 
 
+class DemarcheTaken(Exception):
+    """The démarche is already imported into another call. ``str`` is French."""
+
+
+def check_demarche_free(demarche: int, call: Call) -> None:
+    """One démarche feeds one call: imported into two, each DS dossier would become two guichet
+    dossiers (``ImportedDossier`` is unique per call)."""
+    other = (
+        ImportState.objects.filter(demarche_number=demarche)
+        .exclude(call=call)
+        .select_related("call")
+        .first()
+    )
+    if other is not None:
+        raise DemarcheTaken(
+            f"La démarche {demarche} est déjà importée dans l’appel à projets « {other.call.slug} » : "
+            "une démarche n’alimente qu’un appel (sinon chaque dossier DS y serait en double)."
+        )
+
+
 def import_account() -> Any:
     """The account imported dossiers are created by (``Dossier.created_by`` is required): no
     password, inactive, so nobody signs in with it; it is never a member of a team."""
@@ -110,6 +136,7 @@ def run(
     """Import the démarche into the call. ``ImportLocked`` if another import holds it; a
     ``DSError`` stops the run (what was done is in ``report``, the cursors are saved)."""
     report = report if report is not None else Report()
+    check_demarche_free(demarche, call)
     token = locks.acquire(demarche)
     try:
         state, _ = ImportState.objects.get_or_create(demarche_number=demarche, call=call)
@@ -119,6 +146,7 @@ def run(
         importer.dossiers()
         importer.deleted("deletedDossiers", "deleted_cursor", pending=False)
         importer.deleted("pendingDeletedDossiers", "pending_deleted_cursor", pending=True)
+        importer.deletions()
         state.last_finished_at = clock.now()
         state.last_report = report.as_json()
         state.save(update_fields=["last_finished_at", "last_report"])
@@ -174,7 +202,7 @@ class _Importer:
         if not isinstance(revision, dict):
             raise DSError(f"La démarche {self.demarche} n’a pas de révision publiée.")
         found = [d for d in revision.get("champDescriptors") or [] if isinstance(d, dict)]
-        labels = {(d.get("label") or "").strip() for d in found}
+        labels = {str(d.get("label") or "").strip() for d in found}
         ids = {d.get("id") for d in found}
         for ref in self.mapping.entries.values():
             if ref.demandeur or ref.optional:
@@ -194,6 +222,7 @@ class _Importer:
             state.run_updated_since = state.updated_since
             state.run_high_water = None
             state.run_first_failure = None
+            state.run_started_at = clock.now()
         after = state.dossiers_cursor or None
         while True:
             variables: dict[str, Any] = {"demarche": self.demarche, "first": self.page_size}
@@ -201,8 +230,11 @@ class _Importer:
                 variables["after"] = after
             if state.run_updated_since is not None:
                 variables["updatedSince"] = state.run_updated_since.isoformat()
-            connection = self._connection("dossiers", "dossiers", variables)
-            for node in connection.get("nodes") or []:
+            connection, node_errors = self._connection("dossiers", "dossiers", variables)
+            for index, node in enumerate(connection["nodes"]):
+                if index in node_errors:
+                    self._node_failed(node, node_errors[index])
+                    continue
                 if not isinstance(node, dict):
                     continue
                 updated_at = self._one(node)
@@ -210,17 +242,24 @@ class _Importer:
                     state.run_high_water is None or updated_at > state.run_high_water
                 ):
                     state.run_high_water = updated_at
-            page = connection.get("pageInfo") or {}
+            page = connection["pageInfo"]
             after = _next_cursor(page, after, "dossiers")
             if not page.get("hasNextPage"):
                 break
             self._save(dossiers_cursor=after or "")
-        # The stream is read to its end: the next run asks for what changed since the latest
-        # change read, or since the first dossier that failed (so it is read again).
-        since = state.run_first_failure or state.run_high_water or state.updated_since
+        # The stream is read to its end. DS returns a first (or resumed) run's dossiers by
+        # creation order, so a dossier on a page already read may have changed since: the next
+        # run asks from before the earliest of the first failure (read again), the latest change
+        # read and the moment this run asked for its first page, less a margin.
+        marks = [
+            m
+            for m in (state.run_first_failure, state.run_high_water, state.run_started_at)
+            if m is not None
+        ]
+        since = min(marks) - MARK_MARGIN if marks else state.updated_since
         self._save(
             dossiers_cursor="", updated_since=since, run_updated_since=None,
-            run_high_water=None, run_first_failure=None,
+            run_high_water=None, run_first_failure=None, run_started_at=None,
         )  # fmt: skip
 
     def deleted(self, name: str, cursor_field: str, *, pending: bool) -> None:
@@ -229,37 +268,66 @@ class _Importer:
             variables: dict[str, Any] = {"demarche": self.demarche, "first": self.page_size}
             if after:
                 variables["after"] = after
-            connection = self._connection(name, name, variables)
-            for node in connection.get("nodes") or []:
-                if isinstance(node, dict):
-                    self._deactivate(node, pending=pending)
-            page = connection.get("pageInfo") or {}
+            connection, node_errors = self._connection(name, name, variables)
+            for index, node in enumerate(connection["nodes"]):
+                if index in node_errors:
+                    number = node.get("number") if isinstance(node, dict) else None
+                    self.report.error(number, f"suppression illisible : {node_errors[index]}")
+                elif isinstance(node, dict):
+                    self._deleted_on_ds(node, pending=pending)
+            page = connection["pageInfo"]
             after = _next_cursor(page, after, name)
             self._save(**{cursor_field: after or ""})
             if not page.get("hasNextPage"):
                 break
 
-    def _connection(self, query: str, key: str, variables: dict[str, Any]) -> dict[str, Any]:
-        data = self.client.execute(query, variables)
+    def _connection(
+        self, query: str, key: str, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[int, str]]:
+        """One page: the connection (``nodes`` a list, ``pageInfo`` an object, else
+        ``DSError``) and the errors DS gave about single nodes, by index."""
+        data, node_errors = self.client.execute_page(query, variables, key)
         demarche = data.get("demarche")
         connection = demarche.get(key) if isinstance(demarche, dict) else None
         if not isinstance(connection, dict):
             raise DSError(f"La réponse de DS ne contient pas la liste « {key} » de la démarche.")
-        return connection
+        nodes = connection.get("nodes")
+        page = connection.get("pageInfo")
+        if nodes is None:
+            nodes = []
+        if not isinstance(nodes, list) or not isinstance(page, dict):
+            raise DSError(f"La réponse de DS sur la liste « {key} » est malformée : import arrêté.")
+        return {**connection, "nodes": nodes, "pageInfo": page}, node_errors
 
     def _save(self, **values: Any) -> None:
         """Keep the cursors (one UPDATE), after renewing the lease."""
         locks.renew(self.demarche, self.token)
         for name, value in values.items():
             setattr(self.state, name, value)
-        fields = {"dossiers_cursor", "run_updated_since", "run_high_water", "run_first_failure"}
+        fields = {
+            "dossiers_cursor", "run_updated_since", "run_high_water", "run_first_failure",
+            "run_started_at",
+        }  # fmt: skip
         ImportState.objects.filter(pk=self.state.pk).update(
             **{f: getattr(self.state, f) for f in fields | set(values)}
         )
 
     # ---------------------------------------------------------------- one dossier
 
+    def _node_failed(self, node: Any, message: str) -> None:
+        """A node DS could not give whole (a GraphQL error about it alone): reported, and it
+        holds the mark back (to its modification date, or to the run's own mark if unknown)."""
+        number = node.get("number") if isinstance(node, dict) else None
+        try:
+            updated_at = _ds_datetime(node["dateDerniereModification"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError, DSError):
+            updated_at = self.state.run_updated_since or _EPOCH
+        self._failed(number, updated_at, f"Démarches Simplifiées n’a pas pu le donner : {message}")
+
     def _one(self, node: dict[str, Any]) -> dt.datetime | None:
+        # The lease is renewed before each dossier (a page of 100 with pieces can take longer
+        # than the lease): a lost lease stops the import before the next dossier is written.
+        locks.renew(self.demarche, self.token)
         number = node.get("number")
         try:
             updated_at = _ds_datetime(node["dateDerniereModification"])
@@ -318,9 +386,6 @@ class _Importer:
                     mapped.applicant_kind, mapped.applicant_code, self.call.reference_vintage
                 )
                 fields = dict(mapped.fields)
-                usager = (node.get("usager") or {}).get("email") or ""
-                if not fields.get("contact_email") and usager:
-                    fields["contact_email"] = usager
                 dossier = Dossier.objects.create(
                     call=self.call,
                     created_by=self.account,
@@ -343,7 +408,12 @@ class _Importer:
                     dossier,
                     submitted_at=deposited,
                     summary=f"Dossier déposé sur {SOURCE} (dossier n° {number}) le "
-                    f"{french_date(deposited.astimezone(clock.PARIS).date())}, importé",
+                    f"{french_date(deposited.astimezone(clock.PARIS).date())}, importé"
+                    + (
+                        f" ({mapped.siret_note} : à demander au porteur)"
+                        if mapped.siret_note
+                        else ""
+                    ),
                     actor_label=SOURCE,
                 )
                 ds_state = str(node.get("state"))
@@ -370,10 +440,32 @@ class _Importer:
                 attachment.file.storage.delete(attachment.file.name)
             raise
 
+    def _refusal(self, dossier: Dossier, mapped: Mapped) -> str:
+        """Why a change on DS is not taken into guichet ('' when it is)."""
+        if (mapped.applicant_kind, mapped.applicant_code) != (
+            dossier.applicant_kind,
+            dossier.applicant_code,
+        ):
+            return (
+                "la collectivité a changé sur DS : changement non repris (retirez le dossier "
+                "et importez-le à nouveau si c’est voulu)."
+            )
+        if dossier.state_enum not in EDITABLE_BY_APPLICANT:
+            return (
+                f"modifié sur DS alors qu’il est « {dossier.state_label} » dans guichet : "
+                "changements non repris."
+            )
+        return ""
+
     def _update(
         self, link: ImportedDossier, node: dict[str, Any], updated_at: dt.datetime, mapped: Mapped
     ) -> bool:
-        """Apply what changed on DS; True when anything did."""
+        """Apply what changed on DS; True when anything did.
+
+        A change of values guichet refuses (review started, collectivité changed) does not stop
+        the DS state and messages being recorded; it is written once in the history, with each
+        before and after, and reported once (``refused_checksum``): it does not hold the mark
+        back."""
         dossier = link.dossier
         checksum = mapped.checksum()
         ds_state = str(node.get("state") or "")
@@ -383,25 +475,33 @@ class _Importer:
             for m in node.get("messages") or []
             if isinstance(m, dict) and str(m.get("id")) not in known
         ]
-        if checksum == link.checksum and ds_state == link.ds_state and not new_messages:
-            return False
         if link.deactivated_at is not None:
+            if link.ds_deleted_at is not None and link.ds_deletion_pending:
+                # Restored on DS after guichet withdrew it: said once, not taken back.
+                with transaction.atomic():
+                    self._event(
+                        dossier, EventKind.REVIEW,
+                        f"Dossier restauré sur {SOURCE} (dossier n° {link.ds_number}) : "
+                        "il reste retiré dans guichet",
+                    )  # fmt: skip
+                    ImportedDossier.objects.filter(pk=link.pk).update(ds_deleted_at=None)
+                self.report.error(
+                    link.ds_number, "restauré sur DS, retiré dans guichet (il le reste)."
+                )
             return False  # withdrawn in guichet: what DS still says about it is not taken back
+        if link.ds_deleted_at is not None:
+            # Back in the stream of live dossiers: the deletion guichet refused is void.
+            ImportedDossier.objects.filter(pk=link.pk).update(ds_deleted_at=None)
+            link.ds_deleted_at = None
         values_changed = checksum != link.checksum
-        if values_changed:
-            if (mapped.applicant_kind, mapped.applicant_code) != (
-                dossier.applicant_kind,
-                dossier.applicant_code,
-            ):
-                raise DossierRefused(
-                    "la collectivité a changé sur DS : changement non repris (retirez le dossier "
-                    "et importez-le à nouveau si c’est voulu)."
-                )
-            if dossier.state_enum not in EDITABLE_BY_APPLICANT:
-                raise DossierRefused(
-                    f"modifié sur DS alors qu’il est « {dossier.state_label} » dans guichet : "
-                    "changements non repris."
-                )
+        state_changed = ds_state != link.ds_state
+        if not values_changed and not state_changed and not new_messages:
+            return False
+        refusal = self._refusal(dossier, mapped) if values_changed else ""
+        if refusal and checksum == link.refused_checksum:
+            values_changed = False  # refused and said already
+            if not state_changed and not new_messages:
+                return False
         files = (
             self._download(
                 {
@@ -410,21 +510,27 @@ class _Importer:
                     if [f.checksum for f in v] != link.files.get(k)
                 }
             )
-            if values_changed
+            if values_changed and not refusal
             else {}
         )
         stored: list[Attachment] = []
         removed: list[str] = []
+        applied = False
         try:
             with transaction.atomic():
                 locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-                if values_changed and locked.state_enum not in EDITABLE_BY_APPLICANT:
-                    # A reviewer started the review since it was read.
-                    raise DossierRefused(
-                        f"modifié sur DS alors qu’il est « {locked.state_label} » dans guichet : "
-                        "changements non repris."
-                    )
-                if values_changed:
+                if values_changed and not refusal:
+                    # A reviewer may have started the review since it was read.
+                    refusal = self._refusal(locked, mapped)
+                if values_changed and refusal:
+                    self._event(
+                        locked, EventKind.EDITED,
+                        f"Modification sur {SOURCE} non reprise (dossier n° {link.ds_number}) : "
+                        f"{refusal}",
+                        changes=self._diff(locked, link, mapped),
+                    )  # fmt: skip
+                    link.refused_checksum = checksum
+                elif values_changed:
                     changes = self._apply_values(locked, link, mapped)
                     for kind in files:
                         old = list(locked.attachments.filter(kind=kind))
@@ -442,13 +548,23 @@ class _Importer:
                             f"Dossier modifié sur {SOURCE} (dossier n° {link.ds_number})",
                             changes=changes,
                         )  # fmt: skip
-                if ds_state != link.ds_state:
+                    link.checksum = checksum
+                    link.refused_checksum = ""
+                    link.files = {k: [f.checksum for f in v] for k, v in mapped.pieces.items()}
+                    applied = True
+                    if locked.state_enum is State.CORRECTION_REQUESTED:
+                        # The usager corrected on DS: the dossier goes back to its reviewers.
+                        dossier_services.resubmit_imported(
+                            locked,
+                            summary=f"Dossier corrigé sur {SOURCE} (dossier n° "
+                            f"{link.ds_number}), renvoyé",
+                            actor_label=SOURCE,
+                        )
+                if state_changed:
                     self._state_event(locked, node)
                 message_ids = self._messages(locked, node, known)
-                link.checksum = checksum
                 link.ds_state = ds_state
                 link.ds_updated_at = updated_at
-                link.files = {k: [f.checksum for f in v] for k, v in mapped.pieces.items()}
                 link.message_ids = sorted(known | message_ids)
                 link.refreshed_at = clock.now()
                 link.save()
@@ -456,9 +572,40 @@ class _Importer:
             for attachment in stored:
                 attachment.file.storage.delete(attachment.file.name)
             raise
+        if values_changed and refusal:
+            self.report.error(link.ds_number, refusal)
         storage = Attachment._meta.get_field("file").storage
         transaction.on_commit(lambda: [storage.delete(name) for name in removed])
-        return True
+        return applied or state_changed or bool(message_ids)
+
+    def _diff(self, locked: Dossier, link: ImportedDossier, mapped: Mapped) -> dict[str, list[str]]:
+        """Each before and after of a change not taken, for the history."""
+        changes: dict[str, list[str]] = {}
+        names = set(DOSSIER_FIELDS.values())
+        for name, value in mapped.fields.items():
+            before = getattr(locked, name) if name in names else None
+            if name in names and before != value:
+                label = str(Dossier._meta.get_field(name).verbose_name)
+                changes[label[:1].upper() + label[1:]] = [
+                    dossier_services._display(before), dossier_services._display(value)
+                ]  # fmt: skip
+        line = locked.cost_lines.filter(nature=COST_LINE_NATURE).first()
+        if line is not None and line.amount_excl_vat != mapped.cost:
+            changes["Coût total du projet (HT)"] = [
+                format_euros(line.amount_excl_vat), format_euros(mapped.cost)
+            ]  # fmt: skip
+        for kind, refs in mapped.pieces.items():
+            if [f.checksum for f in refs] != link.files.get(kind):
+                changes[f"Pièce « {PieceKind(kind).label} »"] = [
+                    ", ".join(a.original_name for a in locked.attachments.filter(kind=kind)) or "—",
+                    ", ".join(f.filename for f in refs) or "—",
+                ]
+        if (mapped.applicant_kind, mapped.applicant_code) != (
+            locked.applicant_kind,
+            locked.applicant_code,
+        ):
+            changes["Collectivité"] = [locked.applicant_code, mapped.applicant_code]
+        return changes
 
     def _apply_values(
         self, locked: Dossier, link: ImportedDossier, mapped: Mapped
@@ -565,17 +712,46 @@ class _Importer:
 
     # ---------------------------------------------------------------- deleted on DS
 
-    def _deactivate(self, node: dict[str, Any], *, pending: bool) -> None:
+    def _deleted_on_ds(self, node: dict[str, Any], *, pending: bool) -> None:
+        """Note the deletion on the link; ``deletions`` withdraws the dossier."""
         number = node.get("number")
-        link = (
-            ImportedDossier.objects.filter(call=self.call, ds_number=number)
-            .select_related("dossier")
-            .first()
-        )
+        link = ImportedDossier.objects.filter(call=self.call, ds_number=number).first()
         if link is None or link.deactivated_at is not None:
             return  # never imported (a draft, or deleted before), or already withdrawn
+        try:
+            at = _ds_datetime(node.get("dateSupression"))
+        except (ValueError, DSError):
+            at = clock.now()
         reason = DELETION_REASONS.get(str(node.get("reason")), str(node.get("reason") or ""))
-        what = "en attente de suppression" if pending else "supprimé"
+        ImportedDossier.objects.filter(pk=link.pk).update(
+            ds_deleted_at=at, ds_deletion_pending=pending, ds_deletion_reason=reason[:200]
+        )
+
+    def deletions(self) -> None:
+        """Withdraw each dossier deleted on DS and not yet withdrawn in guichet. A withdrawal
+        the state table refuses (before the committee) is reported at every run until the
+        manager handles it, or the dossier reaches a final state."""
+        links = (
+            ImportedDossier.objects.filter(
+                call=self.call, ds_deleted_at__isnull=False, deactivated_at__isnull=True
+            )
+            .select_related("dossier")
+            .order_by("ds_number")
+        )
+        for link in links:
+            try:
+                self._deactivate(link)
+            except Exception as exc:
+                logger.exception("DS deletion of dossier %s could not be applied", link.ds_number)
+                self.report.error(
+                    link.ds_number,
+                    f"supprimé sur DS, retrait impossible : erreur inattendue ({type(exc).__name__}).",
+                )
+
+    def _deactivate(self, link: ImportedDossier) -> None:
+        number = link.ds_number
+        reason = link.ds_deletion_reason
+        what = "en attente de suppression" if link.ds_deletion_pending else "supprimé"
         try:
             with transaction.atomic():
                 dossier_services.withdraw_imported(
@@ -586,10 +762,11 @@ class _Importer:
                 )
                 ImportedDossier.objects.filter(pk=link.pk).update(deactivated_at=clock.now())
         except TransitionRefused:
-            self.report.error(
-                number,
-                f"{what} sur DS, mais « {link.dossier.state_label} » dans guichet : "
-                "il n’est pas retiré (à traiter par le gestionnaire).",
-            )
+            if link.dossier.state_enum not in FINAL:
+                self.report.error(
+                    number,
+                    f"{what} sur DS, mais « {link.dossier.state_label} » dans guichet : "
+                    "il n’est pas retiré (à traiter par le gestionnaire).",
+                )
             return
         self.report.deactivated += 1

@@ -160,7 +160,8 @@ def _entry(key: str, value: Any, categories: set[str] | None) -> ChampRef:
     unknown = sorted(str(k) for k in value if k not in ENTRY_KEYS)
     if unknown:
         raise MappingError(
-            f"{key}.{unknown[0]}", "clé inconnue ; clés possibles : label, id, optional, values."
+            f"{key}.{unknown[0]}",
+            "clé inconnue ; clés possibles : label, id, optional, values, demandeur.",
         )
     demandeur = value.get("demandeur", False)
     if demandeur not in (True, False) or (demandeur and key not in {"collectivity", "siret"}):

@@ -26,6 +26,9 @@ class ImportState(models.Model):
     run_updated_since = models.DateTimeField("modifiés depuis (import en cours)", null=True)
     run_high_water = models.DateTimeField("dernière modification lue (import en cours)", null=True)
     run_first_failure = models.DateTimeField("première erreur (import en cours)", null=True)
+    # When the run asked for its first page: a dossier changed on DS after it may have been read
+    # before its change, so the next mark never passes it (``importer.MARK_MARGIN`` before).
+    run_started_at = models.DateTimeField("import en cours commencé le", null=True)
     deleted_cursor = models.TextField("curseur des dossiers supprimés", blank=True)
     pending_deleted_cursor = models.TextField("curseur des dossiers à supprimer", blank=True)
     last_finished_at = models.DateTimeField("dernier import terminé le", null=True, blank=True)
@@ -75,6 +78,16 @@ class ImportedDossier(models.Model):
     files = models.JSONField("fichiers importés", default=dict, blank=True)
     message_ids = models.JSONField("messages importés", default=list, blank=True)
     deactivated_at = models.DateTimeField("désactivé le", null=True, blank=True)
+    # A change on DS guichet did not take (review started, collectivité changed): its checksum,
+    # so that it is reported once (history line and ``errors``) and does not hold the mark back.
+    refused_checksum = models.CharField(
+        "empreinte de la modification refusée", max_length=64, blank=True
+    )
+    # Deleted (or pending deletion) on DS: kept until guichet withdraws the dossier, so that a
+    # refused withdrawal is reported at every run until handled (or the dossier is final).
+    ds_deleted_at = models.DateTimeField("supprimé sur DS le", null=True, blank=True)
+    ds_deletion_pending = models.BooleanField("en attente de suppression sur DS", default=False)
+    ds_deletion_reason = models.CharField("motif de suppression sur DS", max_length=200, blank=True)
     imported_at = models.DateTimeField("importé le")
     refreshed_at = models.DateTimeField("mis à jour le")
 

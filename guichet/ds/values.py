@@ -44,6 +44,10 @@ DOSSIER_FIELDS: dict[str, str] = {
 }
 
 
+# The amounts' columns hold 12 digits, 2 of them after the point.
+MAX_AMOUNT = Decimal(10) ** 10
+
+
 class DossierRefused(Exception):
     """This DS dossier cannot be imported as it is. ``str`` is French."""
 
@@ -65,6 +69,8 @@ class Mapped:
     cost: Decimal
     cost_incl_vat: Decimal
     pieces: dict[str, list[FileRef]] = field(default_factory=dict)
+    # Why no SIRET could be found ('' when one was): said in the history, not in the checksum.
+    siret_note: str = ""
 
     def checksum(self) -> str:
         data = {
@@ -128,10 +134,37 @@ def map_dossier(node: dict[str, Any], mapping: Mapping, call: Call) -> Mapped:
         fields["siret"] = siret_from_collectivity
     if fields.get("siret"):
         fields["siret"] = _check_siret(fields["siret"], kind, code, call)
+    siret_note = ""
+    if not fields.get("siret"):
+        # guichet requires the SIRET at submission (the open data's idBeneficiaire): failing a
+        # champ, the demandeur's personne morale, if it is the collectivité's establishment.
+        # Never an empty value: an import does not clear a SIRET given in guichet since.
+        fields.pop("siret", None)
+        fallback = _demandeur_siret(node)
+        try:
+            found = _check_siret(fallback, kind, code, call) if fallback else ""
+        except DossierRefused:
+            found = ""
+        if found:
+            fields["siret"] = found
+        else:
+            siret_note = (
+                f"le SIRET du demandeur ({fallback}) n’est pas celui de la collectivité"
+                if fallback
+                else "sans SIRET sur DS"
+            )
+    # The DS usager's address when no contact address is given, here so that the checksum and
+    # every later update see it (an update would otherwise wipe it).
+    usager = node.get("usager")
+    usager_email = usager.get("email") if isinstance(usager, dict) else None
+    if not fields.get("contact_email") and isinstance(usager_email, str) and usager_email:
+        fields["contact_email"] = usager_email.strip()[:254]
     cost_ref = mapping.entries["cost"]
     cost = _money(cost_ref, champs["cost"])
     if cost is None:
         raise DossierRefused(f"champ {cost_ref.name} : le coût du projet est vide.")
+    if cost <= 0:
+        raise DossierRefused(f"champ {cost_ref.name} : le coût du projet doit dépasser 0 €.")
     incl_ref = mapping.get("cost_incl_vat")
     cost_incl_vat = cost
     if incl_ref is not None and champs.get("cost_incl_vat") is not None:
@@ -162,7 +195,7 @@ def map_dossier(node: dict[str, Any], mapping: Mapping, call: Call) -> Mapped:
             for f in files
             if isinstance(f, dict)
         ]
-    return Mapped(kind, code, fields, cost, cost_incl_vat, pieces)
+    return Mapped(kind, code, fields, cost, cost_incl_vat, pieces, siret_note)
 
 
 def _text(champ: dict[str, Any]) -> str:
@@ -213,9 +246,15 @@ def _money(ref: ChampRef, champ: dict[str, Any] | None) -> Decimal | None:
         return None
     # DS writes decimal numbers with a point (« 12000.5 »); people type « 12 000,50 ».
     try:
-        return parse_euros(text.replace("€", "").strip(), allow_zero=True)
+        amount = parse_euros(text.replace("€", "").strip(), allow_zero=True)
     except AmountError as exc:
         raise DossierRefused(f"champ {ref.name} : {exc}") from None
+    if amount >= MAX_AMOUNT:
+        raise DossierRefused(
+            f"champ {ref.name} : « {text} » dépasse le plus grand montant que guichet garde "
+            "(9 999 999 999,99 €)."
+        )
+    return amount
 
 
 def _date(ref: ChampRef, champ: dict[str, Any]) -> dt.date | None:

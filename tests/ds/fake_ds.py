@@ -42,8 +42,12 @@ class FakeDossier:
     deleted: dt.datetime | None = None
     pending_deleted: dt.datetime | None = None
     reason: str = "user_request"
+    broken: str | None = None  # a GraphQL error about this node alone (its motivation)
 
     def node(self) -> dict[str, Any]:
+        def broken(info: Any) -> None:
+            raise ValueError(self.broken)
+
         return {
             "id": f"RG9zc2llci0{self.number}",
             "number": self.number,
@@ -51,7 +55,7 @@ class FakeDossier:
             "dateDepot": iso(self.deposited),
             "dateDerniereModification": iso(self.updated),
             "dateTraitement": None,
-            "motivation": self.motivation,
+            "motivation": broken if self.broken else self.motivation,
             "usager": {"id": f"U{self.number}", "email": self.email},
             "demandeur": {"__typename": "PersonneMorale", "id": "D", "siret": "21630040000019"},
             "champs": self.champs,
@@ -135,6 +139,7 @@ class FakeDS:
         self.demarche = demarche
         self.dossiers: dict[int, FakeDossier] = {}
         self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}  # a file's name → the Location it redirects to
         self.form: list[dict[str, Any]] = []  # the published revision's champs
         self.requests: list[dict[str, Any]] = []
         self.fail_at: int | None = None  # the Nth GraphQL request (1-based) fails…
@@ -222,7 +227,7 @@ class FakeDS:
         )
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
-            body["errors"] = [{"message": e.message} for e in result.errors]
+            body["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
         return body
 
     # ---------------------------------------------------------------- HTTP
@@ -245,7 +250,12 @@ class FakeDS:
 
             def do_GET(self) -> None:
                 name = self.path.removeprefix("/files/")
-                if name in fake.files:
+                if name in fake.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", fake.redirects[name])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif name in fake.files:
                     self._send(200, fake.files[name], "application/octet-stream")
                 else:
                     self._send(404, b"not found", "text/plain")

@@ -78,3 +78,12 @@ def test_a_file_that_is_not_yaml_or_not_a_dictionary(tmp_path):
 def test_the_collectivity_may_come_from_the_demandeur():
     loaded = mapping.parse({**BASE, "collectivity": {"demandeur": True}})
     assert loaded.entries["collectivity"].demandeur
+
+
+def test_an_unknown_entry_key_lists_every_possible_one_demandeur_included():
+    with pytest.raises(MappingError) as error:
+        mapping.parse({**BASE, "siret": {"label": "SIRET", "facultatif": True}})
+    assert str(error.value).endswith(
+        "clé « siret.facultatif » : clé inconnue ; clés possibles : label, id, optional, values, "
+        "demandeur."
+    )

@@ -2,7 +2,7 @@
 
 Exit codes: 0 when the import ran to its end, even with errors on some dossiers (they are listed,
 and read again next run); 2 for bad arguments (unknown call, unreadable or wrong mapping, missing
-token); 1 when Démarches Simplifiées cannot be reached or refuses, or another import of the
+token, a démarche already imported into another call); 1 when Démarches Simplifiées cannot be reached or refuses, or another import of the
 démarche is running.
 """
 
@@ -48,6 +48,10 @@ class Command(BaseCommand):
         try:
             client = Client.from_environment()
         except ConfigurationError as exc:
+            self._stop(2, str(exc))
+        try:
+            importer.check_demarche_free(options["demarche"], call)
+        except importer.DemarcheTaken as exc:
             self._stop(2, str(exc))
         report = importer.Report()
         try:
