@@ -25,10 +25,14 @@
 - the payments race (``bench/payment_race.py``): after the decision, 16 connections certify and
   pay the instalments of 300 grants at once on PostgreSQL, ``payment_race`` in ``results.json``.
 
+- the import from Démarches Simplifiées (``bench/ds_import.py``): 600 DS dossiers served by the
+  tests' fake DS server, imported, re-imported unchanged, then with a tenth changed, on
+  PostgreSQL, ``ds_import`` in ``results.json``.
+
 - programming: the committee's solver on synthetic départements beside a plain MILP
   (``bench/programming.py``).
 
-Options: ``--only rules,pages,backoffice,envelope,payments,programming`` (default: all), ``--regenerate`` (or
+Options: ``--only rules,pages,backoffice,envelope,payments,ds,programming`` (default: all), ``--regenerate`` (or
 ``BENCH_REGENERATE=1``: remove and recreate the synthetic dossiers). Environment: ``BENCH_REQUESTS``
 (public pages, 300), ``BENCH_BACKOFFICE_REQUESTS`` (200), ``BENCH_DOSSIERS`` (100 000),
 ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/guichet_bench).
@@ -766,6 +770,39 @@ def bench_payment_race() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def bench_ds_import() -> dict:
+    """The import from DS (bench/ds_import.py) in a child process on its own database."""
+    from bench import ds_import
+
+    problem = _postgres_problem(ds_import.DATABASE)
+    if problem:
+        return {"skipped": problem}
+    env = {**os.environ, "DATABASE_URL": ds_import.DATABASE,
+           "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "ds_import.py")],
+        env=env, capture_output=True, text=True, timeout=CHILD_SECONDS, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"bench/ds_import.py a échoué ({done.returncode}) : {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_ds_import(ds: dict) -> None:
+    if "skipped" in ds:
+        print(f"\nDS import: skipped ({ds['skipped']})")
+        return
+    print(f"\nDS import: {ds['dossiers']} DS dossiers, pages of {ds['page_size']}")
+    for r in ds["runs"]:
+        print(
+            f"  {r['run']:18} {r['seconds']:8.2f} s, {r['dossiers_read']} read "
+            f"({r['dossiers_per_second']:.1f}/s): "
+            f"created {r['created']}, updated {r['updated']}, unchanged {r['unchanged']}, "
+            f"errors {r['errors']} (must be 0), peak RSS {r['peak_rss_mb']} MB"
+        )
+
+
 def print_payment_race(race: dict) -> None:
     if "skipped" in race:
         print(f"\nPayments race: skipped ({race['skipped']})")
@@ -796,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mesures de vitesse (bench/results.json).")
     parser.add_argument(
         "--only",
-        default="rules,pages,backoffice,envelope,payments,programming",
+        default="rules,pages,backoffice,envelope,payments,ds,programming",
         help="parties à mesurer",
     )
     parser.add_argument(
@@ -853,6 +890,12 @@ def main(argv: list[str] | None = None) -> int:
         except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError) as exc:
             print(f"\nCourse aux versements : mesure interrompue : {exc}", file=sys.stderr)
             results["payment_race"] = {"skipped": f"mesure interrompue : {exc}"}
+    if "ds" in parts:
+        try:
+            results["ds_import"] = bench_ds_import()
+        except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError) as exc:
+            print(f"\nImport DS : mesure interrompue : {exc}", file=sys.stderr)
+            results["ds_import"] = {"skipped": f"mesure interrompue : {exc}"}
     if "programming" in parts:
         from bench.programming import bench_programming, print_programming
 
@@ -886,6 +929,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "payment_race" in results:
         print_payment_race(results["payment_race"])
+    if "ds_import" in results:
+        print_ds_import(results["ds_import"])
     if "programming" in results:
         print_programming(results["programming"])
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
