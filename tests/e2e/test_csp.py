@@ -61,13 +61,8 @@ def visit(page, path: str) -> None:
 
 def test_public_pages_and_the_simulator_run_without_violation(committed_db, page):
     watch(page)
-<<<<<<< HEAD
     pages = ("/", f"/appels/{REAL_CALL}/", f"/appels/{REAL_CALL}/resultats/", "/accessibilite/")
-    for path in (*pages, "/compte/connexion/"):
-=======
-    for path in ("/", f"/appels/{REAL_CALL}/", "/accessibilite/", "/compte/connexion/",
-                 "/api/v1/documentation/"):  # fmt: skip
->>>>>>> h-api
+    for path in (*pages, "/compte/connexion/", "/api/v1/documentation/"):
         visit(page, path)
     visit(page, f"/appels/{REAL_CALL}/simulateur/")
     search = page.get_by_role("combobox").first
