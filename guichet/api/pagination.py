@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -22,9 +24,23 @@ class Cursor(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Any:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+            raise self._invalid() from None
+        if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
+            raise self._invalid()  # PostgreSQL refuses NUL in a text parameter
+        return cursor
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        # A forged position that decodes but is not a value of the ordering's field (a date, a
+        # number) fails only when the page is read.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError, DataError):
+            raise self._invalid() from None
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError({"cursor": [self.invalid_cursor_message]})
 
 
 def ordered_by(*fields: str) -> type[Cursor]:

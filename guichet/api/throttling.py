@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from guichet.accounts.throttling import client_ip
+
 
 class _Rate(SimpleRateThrottle):
     def get_rate(self) -> str | None:
@@ -31,3 +33,8 @@ class AnonymousThrottle(_Rate):
         if request.auth is not None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request: Request) -> str:
+        # The address the site's trusted proxies saw (GUICHET_TRUSTED_PROXIES), as the sign-in
+        # delay counts it: DRF's own reads X-Forwarded-For as the client wrote it.
+        return client_ip(request._request) or "inconnue"

@@ -65,6 +65,13 @@ class ApiView(generics.GenericAPIView):
     filters_class: type[filters.Page] = filters.Page
     public = False
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(request, "auth", None) is not None:
+            # What a token reads is an agent's (dossiers, scores, SIRETs): never kept by a cache.
+            response["Cache-Control"] = "private, no-store"
+        return response
+
     def permission_denied(self, request: Request, message: Any = None, code: Any = None) -> None:
         if request.authenticators and not request.successful_authenticator:
             raise NotAuthenticated(TOKEN_NEEDED)

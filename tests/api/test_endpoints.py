@@ -300,3 +300,40 @@ def test_a_paid_grant_with_its_payment_and_ledger_line(client, django_capture_on
     assert dossier["state"] == "paid" and dossier["granted_amount"] == 5000.0
     [row] = client.get(api("open-data", slug)).json()["results"]
     assert row["datesPeriodeVersement"] == "2021-11-14"
+
+
+def cursor(position: str) -> str:
+    import base64
+
+    return base64.b64encode(f"p={position}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "position"),
+    [("grants", "pas-une-date"), ("meetings", "abc"), ("ledger", "x"), ("dossiers", "\x00"),
+     ("dossiers", "9" * 400)],
+)  # fmt: skip
+def test_a_forged_cursor_is_a_400_at_the_cursor(client, world, name, position):
+    args = (world.call.slug, "2021") if name == "ledger" else (world.call.slug,)
+    url = api(name, *args) + "?cursor=" + cursor(position)
+    response = client.get(url, **bearer(world.token("manager")))
+    assert response.status_code == 400, response.content
+    assert "cursor" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("slug", ["%00", "a%00b", "é", "x" * 300])
+def test_an_odd_call_slug_is_a_json_404(client, world, slug):
+    response = client.get(f"/api/v1/calls/{slug}/dossiers/", **bearer(world.token("manager")))
+    assert response.status_code == 404 and response.json()["detail"]
+    assert client.get(f"/api/v1/calls/{slug}/").status_code == 404
+
+
+def test_a_draft_is_read_by_no_endpoint(client, world):
+    from tests.dossiers.factories import agent, draft
+
+    secret = world.token("manager")
+    unsent = draft(agent(email="brouillon@mairie.example.fr"))
+    for name in ("dossiers", "grants", "meetings", "envelopes", "open-data"):
+        body = client.get(api(name, world.call.slug), **bearer(secret)).content.decode()
+        assert str(unsent.uuid) not in body, name
+    assert client.get(api("dossier", unsent.uuid), **bearer(secret)).status_code == 404

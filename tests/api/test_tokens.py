@@ -170,3 +170,25 @@ def test_requests_beyond_the_rate_are_a_429(client, world, settings):
     calls = reverse("api:calls")
     assert [client.get(calls).status_code for _ in range(2)] == [200, 429]
     assert client.get(calls).json()["detail"]
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_anonymous_rate(client, world, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "2/min", "anonymous": "1/min"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    calls = reverse("api:calls")
+    answers = [
+        client.get(calls, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code for i in range(3)
+    ]
+    assert answers == [200, 429, 429]
+
+
+def test_a_tokens_answer_is_never_cached_a_public_one_may_be(client, world):
+    url = reverse("api:dossiers", args=[world.call.slug])
+    answer = client.get(url, **bearer(world.token("manager")))
+    assert answer.status_code == 200 and answer["Cache-Control"] == "private, no-store"
+    assert "no-store" not in client.get(reverse("api:calls")).get("Cache-Control", "")
