@@ -751,42 +751,36 @@ def bench_envelope_race() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_payment_race() -> dict:
-    """The payments race (bench/payment_race.py) in a child process on its own database."""
-    from bench import payment_race
-
-    problem = _postgres_problem(payment_race.DATABASE)
+def _bench_child(module: str, database: str) -> dict:
+    """``bench/<module>.py`` in a child process on its own PostgreSQL database, its result the
+    last line of its output."""
+    problem = _postgres_problem(database)
     if problem:
         return {"skipped": problem}
-    env = {**os.environ, "DATABASE_URL": payment_race.DATABASE,
+    env = {**os.environ, "DATABASE_URL": database,
            "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONPATH": str(ROOT)}  # fmt: skip
     done = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "payment_race.py")],
+        [PYTHON, str(ROOT / "bench" / f"{module}.py")],
         env=env, capture_output=True, text=True, timeout=CHILD_SECONDS, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
-        raise RuntimeError(f"bench/payment_race.py a échoué ({done.returncode}) : {last}")
+        raise RuntimeError(f"bench/{module}.py a échoué ({done.returncode}) : {last}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_payment_race() -> dict:
+    """The payments race (bench/payment_race.py) in a child process on its own database."""
+    from bench import payment_race
+
+    return _bench_child("payment_race", payment_race.DATABASE)
 
 
 def bench_ds_import() -> dict:
     """The import from DS (bench/ds_import.py) in a child process on its own database."""
     from bench import ds_import
 
-    problem = _postgres_problem(ds_import.DATABASE)
-    if problem:
-        return {"skipped": problem}
-    env = {**os.environ, "DATABASE_URL": ds_import.DATABASE,
-           "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONPATH": str(ROOT)}  # fmt: skip
-    done = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "ds_import.py")],
-        env=env, capture_output=True, text=True, timeout=CHILD_SECONDS, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["?"])[-1]
-        raise RuntimeError(f"bench/ds_import.py a échoué ({done.returncode}) : {last}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _bench_child("ds_import", ds_import.DATABASE)
 
 
 def print_ds_import(ds: dict) -> None:
