@@ -13,12 +13,9 @@ from guichet.api import tokens
 from guichet.calls.models import Call
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier
-from guichet.review.models import AgentRole, Role
-from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft
 from tests.grants.factories import granted
-
-OWN, OTHER = "632", "634"  # Clermont-Ferrand, Riom
+from tests.review.factories import OTHER, OWN, call_agents
 
 
 @dataclass
@@ -50,23 +47,7 @@ def world(db, django_capture_on_commit_callbacks):
     Dossier.objects.filter(pk__in=[own.pk, grant.dossier_id]).update(arrondissement_code=OWN)
     Dossier.objects.filter(pk=other.pk).update(arrondissement_code=OTHER)
 
-    def person(role, arrondissements=(), in_call=call):
-        user = agent(email=f"{role}-{''.join(arrondissements)}-{in_call.pk}@pref.gouv.fr")
-        give_totp(user)
-        AgentRole.objects.create(
-            user=user, call=in_call, role=role, arrondissements=list(arrondissements)
-        )
-        return user
-
-    users = {
-        "reviewer_632": person(Role.REVIEWER, [OWN]),
-        "reviewer_63": person(Role.REVIEWER),
-        "manager": person(Role.MANAGER),
-        "committee": person(Role.COMMITTEE),
-        "auditor": person(Role.AUDITOR),
-        "applicant": billom,
-        "other_call": person(Role.MANAGER, in_call=other_call),
-    }
+    users = call_agents(call, other_call, billom)
     mail.outbox.clear()
     dossiers = {
         d.pk: d for d in Dossier.objects.filter(pk__in=[own.pk, other.pk, grant.dossier_id])

@@ -12,7 +12,9 @@ from guichet.ds import locks
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs two real connections (PostgreSQL); runs in the PostgreSQL pass of .ci/run",
+    reason="four imports must race on real connections: the SQLite test database is one "
+    "in-memory connection (the refusal of a held lease is tested in tests/ds/test_import.py); "
+    "runs (never skipped) in .ci/run's PostgreSQL pass",
 )
 
 

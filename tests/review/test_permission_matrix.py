@@ -16,14 +16,12 @@ from guichet.calls.models import Call
 from guichet.dossiers import services
 from guichet.dossiers.models import Dossier
 from guichet.dossiers.workflow import State
-from guichet.review.models import AgentRole, Role
 from guichet.review.permissions import Do, can
-from tests.accounts.two_factor_helpers import give_totp
 from tests.dossiers.factories import IN_WINDOW, REAL_CALL, agent, complete, draft
+from tests.review.factories import OTHER, OWN, call_agents
 
 pytestmark = pytest.mark.django_db
 
-OWN, OTHER = "632", "634"  # Clermont-Ferrand, Riom
 
 ROLES = ["reviewer_632", "reviewer_63", "manager", "committee", "auditor", "applicant",
          "other_call"]  # fmt: skip
@@ -73,23 +71,7 @@ def world(django_capture_on_commit_callbacks):
     own.refresh_from_db()
     other.refresh_from_db()
 
-    def person(role, arrondissements=(), in_call=call):
-        user = agent()
-        give_totp(user)
-        AgentRole.objects.create(
-            user=user, call=in_call, role=role, arrondissements=list(arrondissements)
-        )
-        return user
-
-    users = {
-        "reviewer_632": person(Role.REVIEWER, [OWN]),
-        "reviewer_63": person(Role.REVIEWER),
-        "manager": person(Role.MANAGER),
-        "committee": person(Role.COMMITTEE),
-        "auditor": person(Role.AUDITOR),
-        "applicant": billom,  # a member of the own dossier's team, and an applicant only
-        "other_call": person(Role.MANAGER, in_call=other_call),
-    }
+    users = call_agents(call, other_call, billom)
     mail.outbox.clear()
     return users, {"O": own, "X": other}
 
